@@ -1,0 +1,70 @@
+# SPDX-License-Identifier: GPL-2.0
+# heaptrail build. `make deps` installs the Debian packages it needs.
+
+CC ?= gcc
+CLANG ?= clang
+BPFTOOL ?= bpftool
+OUT := build
+ARCH := x86
+
+CFLAGS ?= -O2 -g -Wall -Wextra -Wno-unused-parameter
+CFLAGS += -std=gnu11 -I$(OUT) -Ibpf -Iuser
+LDLIBS := -lbpf -ldw -lelf -lz
+
+BPF_SRC := bpf/heaptrail.bpf.c
+BPF_HDR := bpf/heaptrail.h bpf/unwind.bpf.h
+USER_SRC := $(filter-out user/main.c,$(wildcard user/*.c))
+USER_OBJ := $(patsubst user/%.c,$(OUT)/%.o,$(USER_SRC))
+
+DEB_PACKAGES := clang llvm libbpf-dev bpftool libelf-dev libdw-dev zlib1g-dev \
+	make gcc pkg-config binutils procps
+
+.PHONY: all deps demo test clean format
+all: heaptrail
+
+$(OUT):
+	mkdir -p $@
+
+$(OUT)/heaptrail.bpf.o: $(BPF_SRC) $(BPF_HDR) vmlinux/vmlinux.h | $(OUT)
+	$(CLANG) -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Ivmlinux -Ibpf \
+		-Wall -Wno-unused-function -c $< -o $@
+
+$(OUT)/heaptrail.skel.h: $(OUT)/heaptrail.bpf.o
+	$(BPFTOOL) gen skeleton $< name heaptrail_bpf > $@.tmp && mv $@.tmp $@
+
+$(OUT)/%.o: user/%.c $(wildcard user/*.h) bpf/heaptrail.h $(OUT)/heaptrail.skel.h | $(OUT)
+	$(CC) $(CFLAGS) -c $< -o $@
+
+heaptrail: $(OUT)/main.o $(USER_OBJ)
+	$(CC) $(CFLAGS) $^ $(LDLIBS) -o $@
+
+# Debian 12: every package the build and the tests use.
+deps:
+	@if command -v apt-get >/dev/null; then \
+		missing=$$(for p in $(DEB_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
+		if [ -n "$$missing" ]; then \
+			apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
+			apt-get install -y -qq $$missing; \
+		fi; \
+	fi
+	$(MAKE) all
+
+# Runs heaptrail for 5 seconds on a program that leaks from encode().
+demo: heaptrail
+	$(MAKE) -C tests targets
+	./heaptrail -d 5 -- tests/bin/leaky 64 1024 50
+
+test: heaptrail
+	$(MAKE) -C tests targets units
+	tests/run.sh
+
+# Regenerate the committed vmlinux.h from the running kernel's BTF.
+vmlinux:
+	$(BPFTOOL) btf dump file /sys/kernel/btf/vmlinux format c > vmlinux/vmlinux.h
+
+format:
+	clang-format -i user/*.c user/*.h bpf/*.c bpf/*.h tests/*.c
+
+clean:
+	rm -rf $(OUT) heaptrail
+	$(MAKE) -C tests clean

@@ -1,0 +1,616 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * heaptrail: outstanding allocations of one process, aggregated by user
+ * stack in the kernel.
+ *
+ * The allocator probes share one per-thread state. The outermost traced
+ * call on a thread owns it; a traced call made inside it (realloc calling
+ * malloc, malloc calling mmap or sbrk, aligned_alloc calling memalign)
+ * is recognised by its deeper stack pointer and ignored, so every
+ * allocation is counted once, with the size and stack the program asked
+ * for.
+ */
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+#include <bpf/bpf_core_read.h>
+#include "heaptrail.h"
+
+#define EEXIST 17
+#define MAP_ANONYMOUS 0x20
+#define PAGE_SIZE 4096ULL
+
+const volatile __u32 targ_tgid = 0;
+/* set by the loader when it starts the command itself */
+__u64 gate_armed = 0;
+
+struct tstate {
+	__u64 sp;	/* user sp at the outermost allocator entry */
+	__u64 ret_addr;	/* the return address found at sp then */
+	__u64 size;
+	__u64 ptr;	/* realloc: old pointer; posix_memalign: memptr */
+	__u32 kind;	/* HT_NONE when no allocator call is under way */
+	__u32 sc_skip;	/* syscall under way was made by the allocator */
+	__u64 sc_a0;	/* syscall arguments saved at entry */
+	__u64 sc_a1;
+	__u64 sc_a2;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 16384);
+	__type(key, __u32);
+	__type(value, struct tstate);
+} threads SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 1 << 20);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, __u64);
+	__type(value, struct ht_alloc);
+} allocs SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 65536);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, __u64);
+	__type(value, struct ht_alloc);
+} mappings SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 65536);
+	__type(key, struct ht_agg_key);
+	__type(value, struct ht_agg);
+} aggs SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 65536);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, __u64);
+	__type(value, struct ht_stack);
+} stacks SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, HT_NCOUNTERS);
+	__type(key, __u32);
+	__type(value, __u64);
+} counters SEC(".maps");
+
+#include "unwind.bpf.h"
+
+static __always_inline void count(__u32 c)
+{
+	__u64 *v = bpf_map_lookup_elem(&counters, &c);
+
+	if (v)
+		(*v)++;
+}
+
+static __always_inline int is_target(void)
+{
+	return (bpf_get_current_pid_tgid() >> 32) == targ_tgid;
+}
+
+static __always_inline struct tstate *thread_state(void)
+{
+	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+	struct tstate *t = bpf_map_lookup_elem(&threads, &tid);
+	struct tstate zero = {};
+
+	if (t)
+		return t;
+	bpf_map_update_elem(&threads, &tid, &zero, BPF_NOEXIST);
+	t = bpf_map_lookup_elem(&threads, &tid);
+	if (!t)
+		count(HT_C_DROP_THREAD);
+	return t;
+}
+
+/*
+ * Is a call entered at sp inside the allocator call that owns t? Deeper
+ * means nested; at the same sp it is a tail call only if the uretprobe
+ * has already replaced the return address there.
+ */
+static __always_inline int inside(const struct tstate *t, __u64 sp)
+{
+	__u64 ra = 0;
+
+	if (t->kind == HT_NONE || sp > t->sp)
+		return 0;
+	if (sp < t->sp)
+		return 1;
+	bpf_probe_read_user(&ra, sizeof(ra), (void *)sp);
+	return ra != t->ret_addr;
+}
+
+static __always_inline struct ht_agg *agg_get(__u64 stack, __u32 kind)
+{
+	struct ht_agg_key k = { .stack = stack, .kind = kind };
+	struct ht_agg zero = {}, *a;
+
+	a = bpf_map_lookup_elem(&aggs, &k);
+	if (a)
+		return a;
+	bpf_map_update_elem(&aggs, &k, &zero, BPF_NOEXIST);
+	return bpf_map_lookup_elem(&aggs, &k);
+}
+
+static __always_inline void agg_add(struct ht_agg *a, __u64 size, __u64 ts)
+{
+	__sync_fetch_and_add(&a->live_bytes, size);
+	__sync_fetch_and_add(&a->live_count, 1);
+	__sync_fetch_and_add(&a->alloc_bytes, size);
+	__sync_fetch_and_add(&a->alloc_count, 1);
+	__sync_fetch_and_add(&a->ts_sum_ms, ts / 1000000);
+}
+
+static __always_inline void agg_sub(const struct ht_alloc *v, __u64 bytes,
+				    int whole)
+{
+	struct ht_agg_key k = { .stack = v->stack, .kind = v->kind };
+	struct ht_agg *a = bpf_map_lookup_elem(&aggs, &k);
+
+	if (!a)
+		return;
+	__sync_fetch_and_add(&a->live_bytes, -(__s64)bytes);
+	__sync_fetch_and_add(&a->free_bytes, bytes);
+	if (whole) {
+		__sync_fetch_and_add(&a->live_count, -1);
+		__sync_fetch_and_add(&a->free_count, 1);
+		__sync_fetch_and_add(&a->ts_sum_ms, -(v->ts / 1000000));
+	}
+}
+
+static __always_inline __u64 stack_of(__u64 pc, __u64 sp, __u64 bp)
+{
+	__u32 trunc = 0;
+	__u64 id = capture_stack(&stacks, pc, sp, bp, &trunc);
+
+	if (!id)
+		count(HT_C_DROP_STACK);
+	if (trunc)
+		count(HT_C_TRUNCATED);
+	return id;
+}
+
+/* Stack of the current task's user context, for syscall tracepoints. */
+static __always_inline __u64 task_stack(void)
+{
+	struct task_struct *task = bpf_get_current_task_btf();
+	struct pt_regs *regs = (struct pt_regs *)bpf_task_pt_regs(task);
+
+	return stack_of(regs->ip, regs->sp, regs->bp);
+}
+
+static __always_inline __u64 task_sp(void)
+{
+	struct task_struct *task = bpf_get_current_task_btf();
+	struct pt_regs *regs = (struct pt_regs *)bpf_task_pt_regs(task);
+
+	return regs->sp;
+}
+
+/* ---- heap ---- */
+
+static __always_inline void heap_free(__u64 addr)
+{
+	struct ht_alloc *p = bpf_map_lookup_elem(&allocs, &addr), v;
+
+	if (!p) {
+		count(HT_C_UNKNOWN_FREE);
+		return;
+	}
+	v = *p;
+	if (bpf_map_delete_elem(&allocs, &addr))
+		return;	/* a racing free got it */
+	agg_sub(&v, v.size, 1);
+}
+
+static __always_inline void heap_record(struct pt_regs *ctx, __u64 addr,
+					__u64 size, __u32 kind)
+{
+	struct ht_alloc v = { .size = size, .kind = kind };
+	struct ht_agg *a;
+
+	if (!addr)
+		return;
+	/* an address handed out again means we missed its free */
+	if (bpf_map_lookup_elem(&allocs, &addr))
+		heap_free(addr);
+	v.stack = stack_of(PT_REGS_IP(ctx), PT_REGS_SP(ctx), PT_REGS_FP(ctx));
+	v.ts = bpf_ktime_get_ns();
+	a = agg_get(v.stack, kind);
+	if (!a) {
+		count(HT_C_DROP_AGG);
+		return;
+	}
+	if (bpf_map_update_elem(&allocs, &addr, &v, BPF_ANY)) {
+		count(HT_C_DROP_ALLOC);
+		return;
+	}
+	agg_add(a, size, v.ts);
+}
+
+static __always_inline int enter(struct pt_regs *ctx, __u32 kind, __u64 size,
+				 __u64 ptr)
+{
+	struct tstate *t;
+	__u64 sp = PT_REGS_SP(ctx);
+
+	if (!is_target())
+		return 0;
+	t = thread_state();
+	if (!t)
+		return 0;
+	if (inside(t, sp)) {
+		count(HT_C_NESTED);
+		return 0;
+	}
+	bpf_probe_read_user(&t->ret_addr, sizeof(t->ret_addr), (void *)sp);
+	t->sp = sp;
+	t->size = size;
+	t->ptr = ptr;
+	t->kind = kind;
+	return 0;
+}
+
+static __always_inline __u64 mul_sat(__u64 a, __u64 b)
+{
+	__u64 q;
+
+	if (!a)
+		return 0;
+	q = ~0ULL / a;
+	asm volatile("" : "+r"(q));	/* keep clang from a 128-bit multiply */
+	return b > q ? ~0ULL : a * b;
+}
+
+SEC("uprobe")
+int BPF_KPROBE(malloc_enter, __u64 size)
+{
+	return enter(ctx, HT_MALLOC, size, 0);
+}
+
+SEC("uprobe")
+int BPF_KPROBE(calloc_enter, __u64 n, __u64 size)
+{
+	return enter(ctx, HT_CALLOC, mul_sat(n, size), 0);
+}
+
+SEC("uprobe")
+int BPF_KPROBE(realloc_enter, __u64 ptr, __u64 size)
+{
+	return enter(ctx, HT_REALLOC, size, ptr);
+}
+
+SEC("uprobe")
+int BPF_KPROBE(reallocarray_enter, __u64 ptr, __u64 n, __u64 size)
+{
+	return enter(ctx, HT_REALLOCARRAY, mul_sat(n, size), ptr);
+}
+
+SEC("uprobe")
+int BPF_KPROBE(posix_memalign_enter, __u64 memptr, __u64 align, __u64 size)
+{
+	return enter(ctx, HT_POSIX_MEMALIGN, size, memptr);
+}
+
+SEC("uprobe")
+int BPF_KPROBE(aligned_alloc_enter, __u64 align, __u64 size)
+{
+	return enter(ctx, HT_ALIGNED_ALLOC, size, 0);
+}
+
+SEC("uprobe")
+int BPF_KPROBE(memalign_enter, __u64 align, __u64 size)
+{
+	return enter(ctx, HT_MEMALIGN, size, 0);
+}
+
+SEC("uprobe")
+int BPF_KPROBE(valloc_enter, __u64 size)
+{
+	return enter(ctx, HT_VALLOC, size, 0);
+}
+
+SEC("uprobe")
+int BPF_KPROBE(pvalloc_enter, __u64 size)
+{
+	/* pvalloc hands out whole pages */
+	return enter(ctx, HT_PVALLOC, (size + PAGE_SIZE - 1) & ~(PAGE_SIZE - 1), 0);
+}
+
+/* One return program serves every allocator: the state says which call. */
+SEC("uretprobe")
+int BPF_KRETPROBE(alloc_exit, __u64 ret)
+{
+	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+	struct tstate *t;
+	__u64 size, ptr, addr = ret;
+	__u32 kind;
+
+	if (!is_target())
+		return 0;
+	t = bpf_map_lookup_elem(&threads, &tid);
+	/* a nested call returns below the owner's entry sp */
+	if (!t || t->kind == HT_NONE || PT_REGS_SP(ctx) <= t->sp)
+		return 0;
+	kind = t->kind;
+	size = t->size;
+	ptr = t->ptr;
+	t->kind = HT_NONE;
+
+	switch (kind) {
+	case HT_REALLOC:
+	case HT_REALLOCARRAY:
+		if (ret) {
+			if (ptr)
+				heap_free(ptr);
+		} else if (ptr && size == 0) {
+			heap_free(ptr);	/* realloc(p, 0) frees p */
+		}
+		break;
+	case HT_POSIX_MEMALIGN:
+		addr = 0;
+		if ((int)ret == 0)
+			bpf_probe_read_user(&addr, sizeof(addr), (void *)ptr);
+		break;
+	default:
+		break;
+	}
+	heap_record(ctx, addr, size, kind);
+	return 0;
+}
+
+SEC("uprobe")
+int BPF_KPROBE(free_enter, __u64 ptr)
+{
+	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+	struct tstate *t;
+
+	if (!ptr || !is_target())
+		return 0;
+	t = bpf_map_lookup_elem(&threads, &tid);
+	if (t && inside(t, PT_REGS_SP(ctx)))
+		return 0;	/* realloc(p, 0) frees p itself: counted there */
+	heap_free(ptr);
+	return 0;
+}
+
+/* ---- mappings and brk made by the program itself ---- */
+
+struct unmap_ctx {
+	__u64 lo, hi;
+	__u64 ins_key;
+	struct ht_alloc ins;
+	int has_ins;
+};
+
+static long unmap_cb(struct bpf_map *map, __u64 *key, struct ht_alloc *v,
+		     struct unmap_ctx *c)
+{
+	__u64 s = *key, e = s + v->size;
+
+	if (e <= c->lo || s >= c->hi)
+		return 0;
+	if (c->lo <= s && c->hi >= e) {
+		agg_sub(v, v->size, 1);
+		bpf_map_delete_elem(&mappings, key);
+	} else if (s < c->lo && c->hi < e) {
+		/* a hole in the middle: the tail becomes a mapping of its own */
+		struct ht_agg_key k = { .stack = v->stack, .kind = v->kind };
+		struct ht_agg *a = bpf_map_lookup_elem(&aggs, &k);
+
+		agg_sub(v, c->hi - c->lo, 0);
+		if (a) {
+			__sync_fetch_and_add(&a->live_count, 1);
+			__sync_fetch_and_add(&a->ts_sum_ms, v->ts / 1000000);
+		}
+		c->ins = *v;
+		c->ins.size = e - c->hi;
+		c->ins_key = c->hi;
+		c->has_ins = 1;
+		v->size = c->lo - s;
+	} else if (s < c->lo) {
+		agg_sub(v, e - c->lo, 0);
+		v->size = c->lo - s;
+	} else {
+		agg_sub(v, c->hi - s, 0);
+		c->ins = *v;
+		c->ins.size = e - c->hi;
+		c->ins_key = c->hi;
+		c->has_ins = 1;
+		bpf_map_delete_elem(&mappings, key);
+	}
+	return 0;
+}
+
+static __always_inline void unmap_range(__u64 lo, __u64 len)
+{
+	struct unmap_ctx c = { .lo = lo, .hi = lo + len };
+
+	if (!len)
+		return;
+	bpf_for_each_map_elem(&mappings, unmap_cb, &c, 0);
+	if (c.has_ins &&
+	    bpf_map_update_elem(&mappings, &c.ins_key, &c.ins, BPF_ANY))
+		count(HT_C_DROP_MAPPING);
+}
+
+static __always_inline void map_record(__u64 addr, __u64 len, __u64 stack,
+				       __u32 kind, __u64 ts)
+{
+	struct ht_alloc v = { .size = len, .stack = stack, .ts = ts,
+			      .kind = kind };
+	struct ht_agg *a = agg_get(stack, kind);
+
+	if (!a) {
+		count(HT_C_DROP_AGG);
+		return;
+	}
+	if (bpf_map_update_elem(&mappings, &addr, &v, BPF_ANY)) {
+		count(HT_C_DROP_MAPPING);
+		return;
+	}
+	agg_add(a, len, ts);
+}
+
+static __always_inline __u64 page_up(__u64 len)
+{
+	return (len + PAGE_SIZE - 1) & ~(PAGE_SIZE - 1);
+}
+
+/* Save a syscall's arguments; skip it if an allocator call made it. */
+static __always_inline struct tstate *sc_enter(__u64 a0, __u64 a1, __u64 a2)
+{
+	struct tstate *t;
+
+	if (!is_target())
+		return NULL;
+	t = thread_state();
+	if (!t)
+		return NULL;
+	t->sc_skip = t->kind != HT_NONE && task_sp() < t->sp;
+	t->sc_a0 = a0;
+	t->sc_a1 = a1;
+	t->sc_a2 = a2;
+	return t;
+}
+
+static __always_inline struct tstate *sc_exit(long ret)
+{
+	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+	struct tstate *t;
+
+	if (!is_target())
+		return NULL;
+	t = bpf_map_lookup_elem(&threads, &tid);
+	if (!t || t->sc_skip || (ret < 0 && ret > -4096))
+		return NULL;
+	return t;
+}
+
+SEC("tracepoint/syscalls/sys_enter_mmap")
+int mmap_enter(struct trace_event_raw_sys_enter *ctx)
+{
+	struct tstate *t = sc_enter(ctx->args[0], ctx->args[1], ctx->args[3]);
+
+	if (t && !(t->sc_a2 & MAP_ANONYMOUS))
+		t->sc_skip = 1;	/* file mappings are not heap */
+	return 0;
+}
+
+SEC("tracepoint/syscalls/sys_exit_mmap")
+int mmap_exit(struct trace_event_raw_sys_exit *ctx)
+{
+	struct tstate *t = sc_exit(ctx->ret);
+	__u64 len;
+
+	if (!t)
+		return 0;
+	len = page_up(t->sc_a1);
+	unmap_range(ctx->ret, len);	/* MAP_FIXED replaces what was there */
+	map_record(ctx->ret, len, task_stack(), HT_MMAP, bpf_ktime_get_ns());
+	return 0;
+}
+
+SEC("tracepoint/syscalls/sys_enter_munmap")
+int munmap_enter(struct trace_event_raw_sys_enter *ctx)
+{
+	sc_enter(ctx->args[0], ctx->args[1], 0);
+	return 0;
+}
+
+SEC("tracepoint/syscalls/sys_exit_munmap")
+int munmap_exit(struct trace_event_raw_sys_exit *ctx)
+{
+	struct tstate *t = sc_exit(ctx->ret);
+
+	if (t)
+		unmap_range(t->sc_a0, page_up(t->sc_a1));
+	return 0;
+}
+
+SEC("tracepoint/syscalls/sys_enter_mremap")
+int mremap_enter(struct trace_event_raw_sys_enter *ctx)
+{
+	sc_enter(ctx->args[0], ctx->args[1], ctx->args[2]);
+	return 0;
+}
+
+/* A moved or resized mapping keeps the stack and age of the original. */
+SEC("tracepoint/syscalls/sys_exit_mremap")
+int mremap_exit(struct trace_event_raw_sys_exit *ctx)
+{
+	struct tstate *t = sc_exit(ctx->ret);
+	struct ht_alloc *p, v;
+	__u64 old;
+
+	if (!t)
+		return 0;
+	old = t->sc_a0;
+	p = bpf_map_lookup_elem(&mappings, &old);
+	if (!p)
+		return 0;
+	v = *p;
+	unmap_range(old, page_up(t->sc_a1));
+	unmap_range(ctx->ret, page_up(t->sc_a2));
+	map_record(ctx->ret, page_up(t->sc_a2), v.stack, v.kind, v.ts);
+	return 0;
+}
+
+SEC("tracepoint/syscalls/sys_enter_brk")
+int brk_enter(struct trace_event_raw_sys_enter *ctx)
+{
+	struct task_struct *task = bpf_get_current_task_btf();
+
+	sc_enter(BPF_CORE_READ(task, mm, brk), 0, 0);
+	return 0;
+}
+
+SEC("tracepoint/syscalls/sys_exit_brk")
+int brk_exit(struct trace_event_raw_sys_exit *ctx)
+{
+	struct tstate *t = sc_exit(ctx->ret);
+	__u64 old, new = ctx->ret;
+
+	if (!t)
+		return 0;
+	old = t->sc_a0;
+	if (new > old)
+		map_record(old, new - old, task_stack(), HT_BRK,
+			   bpf_ktime_get_ns());
+	else if (new < old)
+		unmap_range(new, old - new);
+	return 0;
+}
+
+/*
+ * A program heaptrail starts maps libc only after exec. Stopping it once
+ * at __libc_start_main, before main runs, lets the loader place libc's
+ * unwind rows before the program's own allocations start.
+ */
+SEC("uprobe")
+int start_gate(struct pt_regs *ctx)
+{
+	if (is_target() && __sync_lock_test_and_set(&gate_armed, 0))
+		bpf_send_signal(19 /* SIGSTOP */);
+	return 0;
+}
+
+SEC("tracepoint/sched/sched_process_exit")
+int thread_exit(void *ctx)
+{
+	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+
+	if (is_target())
+		bpf_map_delete_elem(&threads, &tid);
+	return 0;
+}
+
+char LICENSE[] SEC("license") = "GPL";

@@ -1,0 +1,100 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/* Types shared by the BPF program and the userspace loader. */
+#ifndef HEAPTRAIL_H
+#define HEAPTRAIL_H
+
+#ifndef __VMLINUX_H__
+#include <linux/types.h>
+#endif
+
+#define HT_MAX_FRAMES 64	/* user frames kept per stack */
+#define HT_MAX_MODULES 64	/* modules with unwind tables */
+#define HT_BSEARCH_STEPS 24	/* enough for 16M unwind rows */
+
+/* What made an allocation; also the leaf frame of folded stacks. */
+enum ht_kind {
+	HT_NONE = 0,
+	HT_MALLOC,
+	HT_CALLOC,
+	HT_REALLOC,
+	HT_REALLOCARRAY,
+	HT_POSIX_MEMALIGN,
+	HT_ALIGNED_ALLOC,
+	HT_MEMALIGN,
+	HT_VALLOC,
+	HT_PVALLOC,
+	HT_FREE,
+	HT_MMAP,	/* anonymous mmap/mremap made by the program itself */
+	HT_BRK,		/* brk/sbrk heap growth made by the program itself */
+	HT_NKINDS,
+};
+
+/* Counters, one slot each in a per-CPU array: none of these may be silent. */
+enum ht_counter {
+	HT_C_DROP_ALLOC,	/* live-allocation map full */
+	HT_C_DROP_STACK,	/* stack map full: counted under stack 0 */
+	HT_C_DROP_AGG,		/* per-stack aggregate map full */
+	HT_C_DROP_MAPPING,	/* mapping map full */
+	HT_C_DROP_THREAD,	/* per-thread state map full */
+	HT_C_UNKNOWN_FREE,	/* free of an address allocated before attach */
+	HT_C_NESTED,		/* allocator call made inside another one */
+	HT_C_TRUNCATED,		/* stack deeper than HT_MAX_FRAMES */
+	HT_NCOUNTERS,
+};
+
+/* A live heap allocation or a live mapping. */
+struct ht_alloc {
+	__u64 size;
+	__u64 stack;		/* key into the stacks map */
+	__u64 ts;		/* CLOCK_MONOTONIC ns */
+	__u32 kind;
+	__u32 pad;
+};
+
+struct ht_agg_key {
+	__u64 stack;
+	__u32 kind;
+	__u32 pad;
+};
+
+/* Per-stack totals, kept up to date by the BPF side. */
+struct ht_agg {
+	__s64 live_bytes;
+	__s64 live_count;
+	__u64 alloc_bytes;
+	__u64 alloc_count;
+	__u64 free_bytes;
+	__u64 free_count;
+	__u64 ts_sum_ms;	/* sum of live allocations' birth times, ms */
+};
+
+struct ht_stack {
+	__u64 ips[HT_MAX_FRAMES];	/* zero-terminated when shorter */
+};
+
+/* A module (mapped ELF file) whose unwind rows are loaded. */
+struct ht_module {
+	__u64 start;		/* runtime address range of its code */
+	__u64 end;
+	__u64 bias;		/* runtime address - ELF virtual address */
+	__u32 row_off;		/* first row in the rows array */
+	__u32 row_cnt;
+};
+
+enum ht_cfa_reg {
+	HT_CFA_STOP = 0,	/* no rule we can follow: end of stack */
+	HT_CFA_SP,
+	HT_CFA_BP,
+};
+
+/* One row of the unwind table: valid from pc up to the next row's pc. */
+struct ht_urow {
+	__u32 pc;		/* ELF virtual address (low 32 bits) */
+	__s16 cfa_off;
+	__u8 cfa_reg;		/* enum ht_cfa_reg */
+	__u8 bp_saved;		/* rbp was saved at CFA + bp_off */
+	__s16 bp_off;
+	__u16 pad;
+};
+
+#endif /* HEAPTRAIL_H */

@@ -1,0 +1,195 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * User stack walker. bpf_get_stack() follows frame pointers only, and
+ * Debian's libc has none: a stack taken where malloc returns into strdup(),
+ * or at the syscall inside mmap(), loses the caller that matters. So we
+ * walk the stack ourselves: where the pc lies in a module whose .eh_frame
+ * rows userspace loaded, apply the CFA rule of that row; elsewhere follow
+ * the frame pointer chain.
+ */
+#ifndef UNWIND_BPF_H
+#define UNWIND_BPF_H
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, HT_MAX_MODULES);
+	__type(key, __u32);
+	__type(value, struct ht_module);
+} modules SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);	/* resized by the loader */
+	__type(key, __u32);
+	__type(value, struct ht_urow);
+} urows SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct ht_stack);
+} scratch SEC(".maps");
+
+struct walk {
+	__u64 pc, sp, bp;
+	__u64 hash;
+	struct ht_stack *st;
+	__u32 n;
+	__u32 truncated;
+};
+
+/*
+ * The module scan and the row search run as bpf_loop() callbacks: the
+ * verifier checks each body once instead of every path through the loops.
+ */
+struct mod_search {
+	__u64 pc;
+	const struct ht_module *found;
+};
+
+static long mod_step(__u32 i, struct mod_search *c)
+{
+	const struct ht_module *m = bpf_map_lookup_elem(&modules, &i);
+
+	if (!m || !m->end)
+		return 1;
+	if (c->pc >= m->start && c->pc < m->end) {
+		c->found = m;
+		return 1;
+	}
+	return 0;
+}
+
+static __always_inline const struct ht_module *find_module(__u64 pc)
+{
+	struct mod_search c = { .pc = pc };
+
+	bpf_loop(HT_MAX_MODULES, mod_step, &c, 0);
+	return c.found;
+}
+
+struct row_search {
+	__u32 lo, hi, vpc;
+};
+
+static long row_step(__u32 i, struct row_search *c)
+{
+	const struct ht_urow *r;
+	__u32 mid;
+
+	if (c->hi - c->lo <= 1)
+		return 1;
+	mid = c->lo + (c->hi - c->lo) / 2;
+	r = bpf_map_lookup_elem(&urows, &mid);
+	if (!r)
+		return 1;
+	if (r->pc <= c->vpc)
+		c->lo = mid;
+	else
+		c->hi = mid;
+	return 0;
+}
+
+/* The last row whose pc is <= vpc, within the module's slice. */
+static __always_inline const struct ht_urow *find_row(const struct ht_module *m,
+						       __u32 vpc)
+{
+	struct row_search c = { .lo = m->row_off,
+				.hi = m->row_off + m->row_cnt, .vpc = vpc };
+	const struct ht_urow *r;
+
+	bpf_loop(HT_BSEARCH_STEPS, row_step, &c, 0);
+	r = bpf_map_lookup_elem(&urows, &c.lo);
+	if (!r || r->pc > vpc)
+		return NULL;
+	return r;
+}
+
+static __always_inline __u64 mix(__u64 h, __u64 v)
+{
+	h ^= v;
+	h *= 0x9e3779b97f4a7c15ULL;
+	return h ^ (h >> 29);
+}
+
+static long walk_step(__u32 i, struct walk *w)
+{
+	const struct ht_module *m;
+	const struct ht_urow *r;
+	__u64 pc = w->pc, cfa, ra = 0, bp = w->bp;
+
+	if (!pc)
+		return 1;
+	if (w->n >= HT_MAX_FRAMES) {
+		w->truncated = 1;
+		return 1;
+	}
+	w->st->ips[w->n & (HT_MAX_FRAMES - 1)] = pc;
+	w->hash = mix(w->hash, pc);
+	w->n++;
+
+	/* pc - 1: a return address may be the first byte of the next row */
+	m = find_module(pc - 1);
+	if (m) {
+		r = find_row(m, (__u32)(pc - 1 - m->bias));
+		if (!r || r->cfa_reg == HT_CFA_STOP)
+			return 1;
+		cfa = (r->cfa_reg == HT_CFA_SP ? w->sp : w->bp) + r->cfa_off;
+		if (bpf_probe_read_user(&ra, sizeof(ra), (void *)(cfa - 8)))
+			return 1;
+		if (r->bp_saved &&
+		    bpf_probe_read_user(&bp, sizeof(bp), (void *)(cfa + r->bp_off)))
+			return 1;
+		w->sp = cfa;
+		w->bp = bp;
+		w->pc = ra;
+		return 0;
+	}
+
+	/* frame pointer: [bp] = caller's bp, [bp + 8] = return address */
+	if (!bp || bp < w->sp)
+		return 1;
+	{
+		__u64 fr[2];
+
+		if (bpf_probe_read_user(fr, sizeof(fr), (void *)bp))
+			return 1;
+		w->sp = bp + 16;
+		w->bp = fr[0];
+		w->pc = fr[1];
+	}
+	return 0;
+}
+
+/*
+ * Walk the user stack from (pc, sp, bp), store it in the stacks map and
+ * return its key; 0 means "unknown stack" (stack map full).
+ */
+static __always_inline __u64 capture_stack(void *stacks, __u64 pc, __u64 sp,
+					   __u64 bp, __u32 *truncated)
+{
+	__u32 zero = 0;
+	struct walk w = { .pc = pc, .sp = sp, .bp = bp,
+			  .hash = 0xcbf29ce484222325ULL };
+	long err;
+
+	w.st = bpf_map_lookup_elem(&scratch, &zero);
+	if (!w.st)
+		return 0;
+	bpf_loop(HT_MAX_FRAMES + 1, walk_step, &w, 0);
+	if (w.n < HT_MAX_FRAMES)
+		w.st->ips[w.n & (HT_MAX_FRAMES - 1)] = 0;
+	*truncated = w.truncated;
+	w.hash = mix(w.hash, w.n);
+	if (!w.hash)
+		w.hash = 1;	/* 0 is reserved for "unknown" */
+	if (bpf_map_lookup_elem(stacks, &w.hash))
+		return w.hash;
+	err = bpf_map_update_elem(stacks, &w.hash, w.st, BPF_NOEXIST);
+	if (err && err != -17 /* EEXIST: another CPU won */)
+		return 0;
+	return w.hash;
+}
+
+#endif /* UNWIND_BPF_H */

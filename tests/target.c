@@ -1,0 +1,231 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Leaking programs for heaptrail's tests. Each mode leaks an exact number
+ * of bytes from a known function. The program waits for SIGUSR1 (so the
+ * test can attach first), does its work, prints "done" and then waits for
+ * SIGTERM. With --now it works at once and exits after the given seconds.
+ *
+ *   target MODE [--now SECONDS]
+ */
+#define _GNU_SOURCE
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <time.h>
+#include <unistd.h>
+
+#define NOINLINE __attribute__((noinline))
+
+static void *volatile sink;	/* keeps the compiler from dropping work */
+
+/* The library's Encode(): the buffer it returns must be freed by the caller. */
+NOINLINE char *encode(const char *msg, size_t len)
+{
+	char *buf = malloc(len);
+
+	memset(buf, 0, len);
+	memcpy(buf, msg, strlen(msg) < len ? strlen(msg) : len);
+	return buf;
+}
+
+/* The caller forgets to free encode()'s buffer: 1000 bytes per request. */
+NOINLINE int handle_request(int i)
+{
+	char *out = encode("request", 1000);
+
+	sink = out;
+	return out[0] + i;
+}
+
+NOINLINE void balanced_loop(int n)
+{
+	for (int i = 0; i < n; i++) {
+		void *p = malloc(512 + i % 64);
+
+		sink = p;
+		free(p);
+	}
+}
+
+NOINLINE void leak_calloc(void) { sink = calloc(10, 123); }		/* 1230 */
+NOINLINE void leak_realloc(void)
+{
+	char *p = malloc(100);
+
+	sink = p;
+	p = realloc(p, 5000);						/* 5000 */
+	sink = p;
+}
+NOINLINE void leak_reallocarray(void) { sink = reallocarray(NULL, 7, 300); } /* 2100 */
+NOINLINE void leak_posix_memalign(void)
+{
+	void *p = NULL;
+
+	if (!posix_memalign(&p, 64, 3072))				/* 3072 */
+		sink = p;
+}
+NOINLINE void leak_aligned_alloc(void) { sink = aligned_alloc(256, 4096); } /* 4096 */
+NOINLINE void leak_valloc(void) { sink = valloc(700); }		/* 700 */
+NOINLINE void free_realloc_zero(void)
+{
+	void *p = malloc(777);
+
+	sink = p;
+	sink = realloc(p, 0);	/* frees p: nothing outstanding */
+}
+NOINLINE void failed_alloc(void) { sink = malloc((size_t)1 << 62); }	/* NULL */
+
+NOINLINE void leak_big(void) { sink = malloc(1 << 20); }		/* 1 MiB */
+
+NOINLINE void leak_strdup(void)
+{
+	sink = strdup("heaptrail strdup leak, exactly forty-four b");	/* 44 */
+}
+
+NOINLINE void leak_asprintf(void)
+{
+	char *s = NULL;
+
+	if (asprintf(&s, "%0199d", 42) > 0)				/* 200 */
+		sink = s;
+}
+
+NOINLINE void leak_mmap(void)
+{
+	sink = mmap(NULL, 5 * 4096, PROT_READ | PROT_WRITE,
+		    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);		/* 20480 */
+}
+
+/* 16 pages, a 4-page hole punched in the middle: 12 pages in 2 pieces. */
+NOINLINE void map_partial(void)
+{
+	char *p = mmap(NULL, 16 * 4096, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+	munmap(p + 4 * 4096, 4 * 4096);
+	sink = p;
+}
+
+/* Grow the break by 64 KiB twice, give 16 KiB back: 112 KiB. */
+NOINLINE void grow_brk(void)
+{
+	sbrk(65536);
+	sbrk(65536);
+	sbrk(-16384);
+}
+
+#define THREADS 4
+#define THREAD_LEAKS 25
+
+NOINLINE void thread_leak(void) { sink = malloc(333); }
+
+static void *thread_main(void *arg)
+{
+	for (int i = 0; i < THREAD_LEAKS; i++)
+		thread_leak();
+	return NULL;
+}
+
+static void threads(void)
+{
+	pthread_t t[THREADS];
+
+	for (int i = 0; i < THREADS; i++)
+		pthread_create(&t[i], NULL, thread_main, NULL);
+	for (int i = 0; i < THREADS; i++)
+		pthread_join(t[i], NULL);
+}
+
+/* A leak that runs from the start: 100 bytes a tick, and a ring of
+ * 200-byte objects freed 50 ticks later. */
+NOINLINE void slow_leak(void) { sink = malloc(100); }
+
+static void forever_leaking(void)
+{
+	static void *ring[50];
+	unsigned long tick = 0;
+
+	for (;;) {
+		struct timespec ts = { 0, 2 * 1000 * 1000 };
+
+		slow_leak();
+		free(ring[tick % 50]);
+		ring[tick % 50] = malloc(200);
+		tick++;
+		nanosleep(&ts, NULL);
+	}
+}
+
+static void run(const char *mode)
+{
+	if (!strcmp(mode, "encode")) {
+		for (int i = 0; i < 50; i++)
+			handle_request(i);
+	} else if (!strcmp(mode, "balanced")) {
+		balanced_loop(2000);
+		leak_calloc();
+	} else if (!strcmp(mode, "kinds")) {
+		leak_calloc();
+		leak_realloc();
+		leak_reallocarray();
+		leak_posix_memalign();
+		leak_aligned_alloc();
+		leak_valloc();
+		free_realloc_zero();
+		failed_alloc();
+		free(NULL);
+	} else if (!strcmp(mode, "big")) {
+		for (int i = 0; i < 3; i++)
+			leak_big();
+	} else if (!strcmp(mode, "libc")) {
+		leak_strdup();
+		leak_asprintf();
+	} else if (!strcmp(mode, "maps")) {
+		leak_mmap();
+		map_partial();
+		grow_brk();
+	} else if (!strcmp(mode, "threads")) {
+		threads();
+	} else {
+		fprintf(stderr, "unknown mode %s\n", mode);
+		exit(2);
+	}
+}
+
+int main(int argc, char **argv)
+{
+	sigset_t set;
+	int sig;
+
+	if (argc < 2) {
+		fprintf(stderr, "usage: target MODE [--now SECONDS]\n");
+		return 2;
+	}
+	if (!strcmp(argv[1], "running"))
+		forever_leaking();
+	if (argc >= 4 && !strcmp(argv[2], "--now")) {
+		run(argv[1]);
+		printf("done\n");
+		fflush(stdout);
+		sleep(atoi(argv[3]));
+		return 0;
+	}
+	sigemptyset(&set);
+	sigaddset(&set, SIGUSR1);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	sigprocmask(SIG_BLOCK, &set, NULL);
+	printf("ready %d\n", getpid());
+	fflush(stdout);
+	if (sigwait(&set, &sig) || sig != SIGUSR1)
+		return 0;
+	run(argv[1]);
+	printf("done\n");
+	fflush(stdout);
+	sigdelset(&set, SIGUSR1);
+	sigwait(&set, &sig);
+	return 0;
+}

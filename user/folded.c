@@ -1,0 +1,129 @@
+// SPDX-License-Identifier: GPL-2.0
+#include <errno.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/time.h>
+#include <time.h>
+
+#include "folded.h"
+#include "outfile.h"
+
+struct line {
+	char *stack;
+	int64_t bytes;
+};
+
+static int cmp_line(const void *a, const void *b)
+{
+	return strcmp(((const struct line *)a)->stack,
+		      ((const struct line *)b)->stack);
+}
+
+/* ';' separates frames and a newline ends the record: keep them out */
+static void put_name(FILE *f, const char *s)
+{
+	for (; *s; s++)
+		fputc(*s == ';' ? ':' : *s == '\n' ? ' ' : *s, f);
+}
+
+static char *stack_text(const struct prof_entry *e, struct symbolizer *s)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+	int i;
+
+	if (!f)
+		return NULL;
+	if (!e->nips)
+		fputs("[unknown stack];", f);
+	for (i = e->nips - 1; i >= 0; i--) {
+		struct frame fr;
+
+		symbolizer_resolve(s, e->ips[i], true, &fr);
+		if (fr.func) {
+			put_name(f, fr.func);
+		} else {
+			fputc('[', f);
+			put_name(f, fr.module ? fr.module : "unknown");
+			fputc(']', f);
+		}
+		fputc(';', f);
+	}
+	fputs(kind_name(e->key.kind), f);
+	if (fclose(f)) {
+		free(buf);
+		return NULL;
+	}
+	return buf;
+}
+
+int folded_fill(FILE *f, const struct profile *p, struct symbolizer *s)
+{
+	struct line *v = calloc(p->n ? p->n : 1, sizeof(*v));
+	size_t i, n = 0;
+	int err = 0;
+
+	if (!v)
+		return -ENOMEM;
+	for (i = 0; i < p->n; i++) {
+		if (p->v[i].agg.live_bytes <= 0)
+			continue;
+		v[n].bytes = p->v[i].agg.live_bytes;
+		v[n].stack = stack_text(&p->v[i], s);
+		if (!v[n++].stack) {
+			err = -ENOMEM;
+			goto out;
+		}
+	}
+	/* stacks that differ only in offsets fold into one line */
+	qsort(v, n, sizeof(*v), cmp_line);
+	for (i = 0; i < n; i++) {
+		int64_t bytes = v[i].bytes;
+
+		while (i + 1 < n && !strcmp(v[i].stack, v[i + 1].stack))
+			bytes += v[++i].bytes;
+		if (fprintf(f, "%s %" PRId64 "\n", v[i].stack, bytes) < 0) {
+			err = -EIO;
+			goto out;
+		}
+	}
+out:
+	for (i = 0; i < n; i++)
+		free(v[i].stack);
+	free(v);
+	return err;
+}
+
+struct fill_arg {
+	const struct profile *p;
+	struct symbolizer *s;
+};
+
+static int fill(FILE *f, void *arg)
+{
+	struct fill_arg *a = arg;
+
+	return folded_fill(f, a->p, a->s);
+}
+
+int folded_write(const char *target, bool dir, pid_t pid,
+		 const struct profile *p, struct symbolizer *s, char *out,
+		 size_t outlen)
+{
+	struct fill_arg a = { p, s };
+	struct timeval tv;
+	char stamp[32];
+
+	if (!dir) {
+		snprintf(out, outlen, "%s", target);
+	} else {
+		gettimeofday(&tv, NULL);
+		strftime(stamp, sizeof(stamp), "%Y%m%d-%H%M%S",
+			 localtime(&tv.tv_sec));
+		snprintf(out, outlen, "%s/heaptrail-%d-%s.%03ld.folded", target,
+			 pid, stamp, (long)tv.tv_usec / 1000);
+	}
+	return atomic_write(out, fill, &a);
+}

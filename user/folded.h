@@ -1,0 +1,26 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+#ifndef HT_FOLDED_H
+#define HT_FOLDED_H
+
+#include <stdbool.h>
+#include <stdio.h>
+#include <sys/types.h>
+
+#include "profile.h"
+#include "symbolize.h"
+
+/*
+ * Folded stacks of outstanding bytes, one "root;...;leaf BYTES" line per
+ * distinct stack, leaf being the allocator (malloc, mmap, brk, ...): the
+ * input of flamegraph.pl and speedscope. Lines sum to the report total.
+ */
+int folded_fill(FILE *f, const struct profile *p, struct symbolizer *s);
+/*
+ * Write atomically to target, or to a new time-stamped file inside it when
+ * dir; the path written is returned in out.
+ */
+int folded_write(const char *target, bool dir, pid_t pid,
+		 const struct profile *p, struct symbolizer *s, char *out,
+		 size_t outlen);
+
+#endif

@@ -1,0 +1,726 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * heaptrail: which call stacks hold a live process's memory, and keep
+ * growing. Attaches to a running PID (or starts a command) with uprobes on
+ * its libc allocator and syscall tracepoints; reports the top outstanding
+ * stacks every interval and at the end.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <limits.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/sysmacros.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <bpf/bpf.h>
+#include <bpf/btf.h>
+#include <bpf/libbpf.h>
+
+#include "attach.h"
+#include "elfimg.h"
+#include "folded.h"
+#include "heaptrail.skel.h"
+#include "outfile.h"
+#include "procmaps.h"
+#include "profile.h"
+#include "report.h"
+#include "symbolize.h"
+#include "unwind.h"
+
+#define REFRESH_MS 1000	/* how often the target's maps are re-read */
+#define ROW_HEADROOM 262144	/* unwind rows for libraries loaded later */
+
+enum unwind_mode { UNWIND_AUTO, UNWIND_FP, UNWIND_DWARF };
+
+struct opts {
+	pid_t pid;
+	char **cmd;
+	double interval;	/* 0: only the final report */
+	double duration;	/* 0: until signal or exit */
+	int top;
+	const char *folded;
+	bool folded_dir;
+	const char *btf;
+	const char *libc;
+	enum unwind_mode unwind;
+	unsigned long max_allocs, max_stacks, max_mappings;
+	bool verbose;
+};
+
+struct session {
+	struct opts o;
+	struct heaptrail_bpf *skel;
+	struct attach links;
+	struct symbolizer sym;
+	struct unwind_table unw;
+	size_t rows_loaded;	/* rows already written to the BPF array */
+	size_t rows_cap;
+	char comm[64];
+	pid_t child;		/* the command we started, or 0 */
+	int pidfd;
+	int sigfd;
+	uint64_t start_ms;
+	bool gone;		/* the target has exited */
+};
+
+static void die_usage(const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "heaptrail: ");
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, " (see heaptrail --help)\n");
+	exit(2);
+}
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+"Usage: heaptrail -p PID [options]\n"
+"       heaptrail [options] -- COMMAND [ARGS...]\n"
+"Report the call stacks that hold a process's outstanding memory.\n\n"
+"  -p, --pid PID          attach to this running process (no restart)\n"
+"  -i, --interval SEC     report every SEC seconds (default 10; with -d, only\n"
+"                         the final report unless -i is given)\n"
+"  -d, --duration SEC     stop after SEC seconds (default: Ctrl-C, SIGTERM\n"
+"                         or the target's exit)\n"
+"  -n, --top N            stacks per report (default 10)\n"
+"  -f, --folded PATH      write folded stacks of outstanding bytes at every\n"
+"                         report: to PATH, or to a new file per report if\n"
+"                         PATH is a directory\n"
+"      --unwind MODE      fp, dwarf or auto (default): where to use .eh_frame\n"
+"                         instead of frame pointers (auto: modules without)\n"
+"      --max-allocs N     live allocations tracked (default 1048576)\n"
+"      --max-stacks N     distinct stacks kept (default 65536)\n"
+"      --max-mappings N   live mappings tracked (default 65536)\n"
+"      --btf FILE         kernel BTF to use instead of /sys/kernel/btf/vmlinux\n"
+"      --libc FILE        libc of COMMAND (default: the one heaptrail uses)\n"
+"  -v, --verbose          print libbpf messages\n"
+"  -h, --help             this help\n");
+}
+
+static double parse_seconds(const char *s, const char *what, bool zero_ok)
+{
+	char *end;
+	double v;
+
+	errno = 0;
+	v = strtod(s, &end);
+	if (errno || end == s || *end || v < 0 || v > 1e7 || (!zero_ok && !v))
+		die_usage("invalid %s '%s': expected seconds%s", what, s,
+			  zero_ok ? "" : " > 0");
+	return v;
+}
+
+static unsigned long parse_count(const char *s, const char *what,
+				 unsigned long max)
+{
+	char *end;
+	unsigned long v;
+
+	errno = 0;
+	v = strtoul(s, &end, 10);
+	if (errno || end == s || *end || !v || v > max || *s == '-')
+		die_usage("invalid %s '%s': expected 1..%lu", what, s, max);
+	return v;
+}
+
+static void parse_opts(int argc, char **argv, struct opts *o)
+{
+	enum { O_UNWIND = 256, O_MAXA, O_MAXS, O_MAXM, O_BTF, O_LIBC };
+	static const struct option lo[] = {
+		{ "pid", required_argument, NULL, 'p' },
+		{ "interval", required_argument, NULL, 'i' },
+		{ "duration", required_argument, NULL, 'd' },
+		{ "top", required_argument, NULL, 'n' },
+		{ "folded", required_argument, NULL, 'f' },
+		{ "unwind", required_argument, NULL, O_UNWIND },
+		{ "max-allocs", required_argument, NULL, O_MAXA },
+		{ "max-stacks", required_argument, NULL, O_MAXS },
+		{ "max-mappings", required_argument, NULL, O_MAXM },
+		{ "btf", required_argument, NULL, O_BTF },
+		{ "libc", required_argument, NULL, O_LIBC },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "help", no_argument, NULL, 'h' },
+		{},
+	};
+	bool have_interval = false;
+	struct stat st;
+	int c;
+
+	memset(o, 0, sizeof(*o));
+	o->interval = 10;
+	o->top = 10;
+	o->max_allocs = 1 << 20;
+	o->max_stacks = 65536;
+	o->max_mappings = 65536;
+	while ((c = getopt_long(argc, argv, "+p:i:d:n:f:vh", lo, NULL)) != -1) {
+		switch (c) {
+		case 'p':
+			o->pid = parse_count(optarg, "PID", INT_MAX);
+			break;
+		case 'i':
+			o->interval = parse_seconds(optarg, "interval", false);
+			have_interval = true;
+			break;
+		case 'd':
+			o->duration = parse_seconds(optarg, "duration", false);
+			break;
+		case 'n':
+			o->top = parse_count(optarg, "top count", 100000);
+			break;
+		case 'f':
+			o->folded = optarg;
+			break;
+		case O_UNWIND:
+			if (!strcmp(optarg, "auto"))
+				o->unwind = UNWIND_AUTO;
+			else if (!strcmp(optarg, "fp"))
+				o->unwind = UNWIND_FP;
+			else if (!strcmp(optarg, "dwarf"))
+				o->unwind = UNWIND_DWARF;
+			else
+				die_usage("invalid unwind mode '%s': expected fp, dwarf or auto",
+					  optarg);
+			break;
+		case O_MAXA:
+			o->max_allocs = parse_count(optarg, "--max-allocs", 1UL << 26);
+			break;
+		case O_MAXS:
+			o->max_stacks = parse_count(optarg, "--max-stacks", 1UL << 22);
+			break;
+		case O_MAXM:
+			o->max_mappings = parse_count(optarg, "--max-mappings", 1UL << 22);
+			break;
+		case O_BTF:
+			o->btf = optarg;
+			break;
+		case O_LIBC:
+			o->libc = optarg;
+			break;
+		case 'v':
+			o->verbose = true;
+			break;
+		case 'h':
+			usage(stdout);
+			exit(0);
+		default:
+			fprintf(stderr, "(see heaptrail --help)\n");
+			exit(2);
+		}
+	}
+	if (optind < argc)
+		o->cmd = &argv[optind];
+	if (!o->pid == !o->cmd)
+		die_usage(o->pid ? "give either -p PID or a COMMAND, not both"
+				 : "no target: give -p PID or -- COMMAND");
+	if (o->duration && !have_interval)
+		o->interval = 0;
+	if (o->folded) {
+		size_t l = strlen(o->folded);
+
+		o->folded_dir = (!stat(o->folded, &st) && S_ISDIR(st.st_mode)) ||
+				(l && o->folded[l - 1] == '/');
+	}
+}
+
+static int libbpf_print(enum libbpf_print_level level, const char *fmt,
+			va_list args)
+{
+	return vfprintf(stderr, fmt, args);
+}
+
+static int quiet_print(enum libbpf_print_level level, const char *fmt,
+		       va_list args)
+{
+	return 0;
+}
+
+static bool have_privileges(void)
+{
+	char line[256];
+	unsigned long long eff = 0;
+	FILE *f = fopen("/proc/self/status", "re");
+
+	if (!f)
+		return geteuid() == 0;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "CapEff: %llx", &eff) == 1)
+			break;
+	fclose(f);
+	/* CAP_SYS_ADMIN covers BPF, perf events and /proc/PID/map_files */
+	return eff & (1ULL << 21);
+}
+
+static void read_comm(pid_t pid, char *buf, size_t len)
+{
+	char fn[64];
+	FILE *f;
+
+	snprintf(fn, sizeof(fn), "/proc/%d/comm", pid);
+	f = fopen(fn, "re");
+	if (!f || !fgets(buf, len, f))
+		snprintf(buf, len, "?");
+	buf[strcspn(buf, "\n")] = '\0';
+	if (f)
+		fclose(f);
+}
+
+/* Fork the command, stopped until the probes are in place. */
+static int spawn(struct session *s, int *gate_fd)
+{
+	int gate[2], errp[2], err = 0;
+	pid_t pid;
+
+	if (pipe2(gate, O_CLOEXEC) || pipe2(errp, O_CLOEXEC))
+		return -errno;
+	pid = fork();
+	if (pid < 0)
+		return -errno;
+	if (!pid) {
+		sigset_t none;
+		char c;
+
+		sigemptyset(&none);
+		sigprocmask(SIG_SETMASK, &none, NULL);
+		close(gate[1]);
+		close(errp[0]);
+		if (read(gate[0], &c, 1) != 1)
+			_exit(127);
+		execvp(s->o.cmd[0], s->o.cmd);
+		err = errno;
+		if (write(errp[1], &err, sizeof(err)) < 0)
+			_exit(127);
+		_exit(127);
+	}
+	close(gate[0]);
+	close(errp[1]);
+	s->child = pid;
+	s->o.pid = pid;
+	*gate_fd = gate[1];
+	/* EOF on errp means exec succeeded: CLOEXEC closed the child's end */
+	return errp[0];
+}
+
+static int exec_result(int errfd)
+{
+	int err = 0;
+	ssize_t n = read(errfd, &err, sizeof(err));
+
+	close(errfd);
+	return n == sizeof(err) ? -err : 0;
+}
+
+/* Load unwind rows for the target's modules that need them. */
+static void load_unwind_rows(struct session *s)
+{
+	size_t i;
+
+	if (s->o.unwind == UNWIND_FP && s->unw.nfiles)
+		return;
+	for (i = 0; i < s->sym.maps.n; i++) {
+		const struct pmap *p = &s->sym.maps.v[i];
+		const struct sym_mod *m;
+		char path[128];
+		bool libc;
+
+		if (!p->exec || !p->inode)
+			continue;
+		m = symbolizer_module(&s->sym, p);
+		if (!m || !m->img)
+			continue;
+		libc = find_libc(&(struct pmaps){ (struct pmap *)p, 1 }) != NULL;
+		/* libc never has frame pointers in distributions; fp mode
+		 * still walks through it by CFI, or every stack via a libc
+		 * function (strdup, mmap) would lose its caller */
+		if (!libc && (s->o.unwind == UNWIND_FP ||
+			      (s->o.unwind == UNWIND_AUTO && m->img->frame_pointers)))
+			continue;
+		pmap_file_path(s->o.pid, p, path, sizeof(path));
+		if (unwind_add_file(&s->unw, path, p->dev_major, p->dev_minor,
+				    p->inode) == -ENOENT)
+			continue;
+	}
+}
+
+/* Write new unwind rows and the current module placement to BPF. */
+static void sync_unwind(struct session *s)
+{
+	int rows_fd = bpf_map__fd(s->skel->maps.urows);
+	int mods_fd = bpf_map__fd(s->skel->maps.modules);
+	struct ht_module zero = {};
+	__u32 k;
+
+	load_unwind_rows(s);
+	/* rows past the array's end are left out, with their files */
+	while (s->unw.nfiles &&
+	       s->unw.files[s->unw.nfiles - 1].row_off +
+			       s->unw.files[s->unw.nfiles - 1].row_cnt >
+		       s->rows_cap) {
+		s->unw.nrows = s->unw.files[--s->unw.nfiles].row_off;
+	}
+	for (; s->rows_loaded < s->unw.nrows; s->rows_loaded++) {
+		k = s->rows_loaded;
+		bpf_map_update_elem(rows_fd, &k, &s->unw.rows[k], BPF_ANY);
+	}
+	unwind_place(&s->unw, &s->sym.maps, &s->sym);
+	for (k = 0; k < HT_MAX_MODULES; k++)
+		bpf_map_update_elem(mods_fd, &k,
+				    k < s->unw.nmods ? &s->unw.mods[k] : &zero,
+				    BPF_ANY);
+}
+
+static int open_and_load(struct session *s, const struct elf_img *libc)
+{
+	LIBBPF_OPTS(bpf_object_open_opts, oo, .btf_custom_path = s->o.btf);
+	struct heaptrail_bpf *skel;
+	int err;
+
+	skel = heaptrail_bpf__open_opts(&oo);
+	if (!skel)
+		return -errno;
+	s->skel = skel;
+	skel->rodata->targ_tgid = s->o.pid;
+	bpf_map__set_max_entries(skel->maps.allocs, s->o.max_allocs);
+	bpf_map__set_max_entries(skel->maps.stacks, s->o.max_stacks);
+	bpf_map__set_max_entries(skel->maps.aggs, s->o.max_stacks);
+	bpf_map__set_max_entries(skel->maps.mappings, s->o.max_mappings);
+	s->rows_cap = s->unw.nrows + ROW_HEADROOM;
+	bpf_map__set_max_entries(skel->maps.urows, s->rows_cap);
+	err = heaptrail_bpf__load(skel);
+	(void)libc;
+	return err;
+}
+
+static void report(struct session *s, bool final)
+{
+	struct report_opts ro = {
+		.pid = s->o.pid,
+		.comm = s->comm,
+		.top = s->o.top,
+		.elapsed = (monotonic_ms() - s->start_ms) / 1000.0,
+		.final = final,
+	};
+	struct profile p;
+	char path[PATH_MAX];
+	int err;
+
+	err = profile_read(bpf_map__fd(s->skel->maps.aggs),
+			   bpf_map__fd(s->skel->maps.stacks),
+			   bpf_map__fd(s->skel->maps.counters), &p);
+	if (err) {
+		fprintf(stderr, "heaptrail: cannot read BPF maps: %s\n",
+			strerror(-err));
+		return;
+	}
+	report_print(stdout, &p, &s->sym, &ro);
+	if (s->o.folded) {
+		err = folded_write(s->o.folded, s->o.folded_dir, s->o.pid, &p,
+				   &s->sym, path, sizeof(path));
+		if (err)
+			fprintf(stderr, "heaptrail: cannot write %s: %s\n", path,
+				strerror(-err));
+	}
+	profile_free(&p);
+}
+
+/* Has the target exited? Reaps it when it is our child. */
+static bool target_gone(struct session *s)
+{
+	int st;
+
+	if (s->child)
+		return waitpid(s->child, &st, WNOHANG) == s->child;
+	return kill(s->o.pid, 0) && errno == ESRCH;
+}
+
+static void run(struct session *s)
+{
+	uint64_t next_report = s->o.interval ? s->start_ms + s->o.interval * 1000 : 0;
+	uint64_t end = s->o.duration ? s->start_ms + s->o.duration * 1000 : 0;
+	uint64_t next_refresh = s->start_ms + REFRESH_MS;
+
+	for (;;) {
+		struct pollfd pf[2] = { { s->sigfd, POLLIN, 0 },
+					{ s->pidfd, POLLIN, 0 } };
+		uint64_t now = monotonic_ms(), wake = next_refresh;
+		int n;
+
+		if (next_report && next_report < wake)
+			wake = next_report;
+		if (end && end < wake)
+			wake = end;
+		n = poll(pf, s->pidfd >= 0 ? 2 : 1, wake > now ? wake - now : 0);
+		if (n > 0 && (pf[0].revents & POLLIN)) {
+			struct signalfd_siginfo si;
+
+			if (read(s->sigfd, &si, sizeof(si)) > 0)
+				return;
+		}
+		if ((n > 0 && (pf[1].revents & POLLIN)) ||
+		    (s->pidfd < 0 && target_gone(s))) {
+			target_gone(s);
+			s->gone = true;
+			return;
+		}
+		now = monotonic_ms();
+		if (now >= next_refresh) {
+			if (!symbolizer_refresh(&s->sym))
+				sync_unwind(s);
+			next_refresh = now + REFRESH_MS;
+		}
+		if (end && now >= end)
+			return;
+		if (next_report && now >= next_report) {
+			report(s, false);
+			next_report += s->o.interval * 1000;
+		}
+	}
+}
+
+/* In command mode: let the child run until libc is mapped, then resume it. */
+static int start_child(struct session *s, int gate_fd, int errfd)
+{
+	int st, err, i;
+
+	s->skel->bss->gate_armed = 1;
+	if (write(gate_fd, "g", 1) != 1)
+		return -errno;
+	close(gate_fd);
+	err = exec_result(errfd);
+	if (err) {
+		waitpid(s->child, &st, 0);
+		return err;
+	}
+	for (i = 0; i < 2000; i++) {
+		pid_t r = waitpid(s->child, &st, WUNTRACED | WNOHANG);
+
+		if (r == s->child && WIFSTOPPED(st))
+			break;
+		if (r == s->child) {	/* exited before main */
+			s->gone = true;
+			return 0;
+		}
+		usleep(1000);
+	}
+	read_comm(s->o.pid, s->comm, sizeof(s->comm));
+	if (!symbolizer_refresh(&s->sym))
+		sync_unwind(s);
+	kill(s->child, SIGCONT);
+	return 0;
+}
+
+static int attach_target(struct session *s, const char *libc_path,
+			 const struct elf_img *libc)
+{
+	uint64_t vaddr, off;
+	int err;
+
+	err = attach_syscalls(s->skel, &s->links);
+	if (!err)
+		err = attach_allocators(s->skel, s->o.pid, libc_path, libc,
+					&s->links);
+	if (err || !s->child)
+		return err;
+	if (elf_img_sym_addr(libc, "__libc_start_main", &vaddr) ||
+	    elf_img_vaddr_to_off(libc, vaddr, &off))
+		return 0;
+	{
+		LIBBPF_OPTS(bpf_uprobe_opts, uo);
+		struct bpf_link *l = bpf_program__attach_uprobe_opts(
+			s->skel->progs.start_gate, s->o.pid, libc_path, off, &uo);
+
+		if (!libbpf_get_error(l) && s->links.n < ATTACH_MAX_LINKS)
+			s->links.links[s->links.n++] = l;
+	}
+	return 0;
+}
+
+static int fail(const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "heaptrail: ");
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	return 1;
+}
+
+int main(int argc, char **argv)
+{
+	struct session s = { .pidfd = -1, .sigfd = -1 };
+	const char *btf_path;
+	char libc_path[PATH_MAX];
+	struct elf_img *libc = NULL;
+	const struct pmap *lp;
+	struct pmaps maps;
+	int gate_fd = -1, errfd = -1, err, rc = 1;
+	sigset_t mask;
+
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	parse_opts(argc, argv, &s.o);
+	libbpf_set_print(s.o.verbose ? libbpf_print : quiet_print);
+
+	if (!have_privileges())
+		return fail("permission denied: heaptrail needs root (CAP_SYS_ADMIN, for BPF, uprobes and /proc/PID/map_files)");
+	btf_path = s.o.btf ? s.o.btf : "/sys/kernel/btf/vmlinux";
+	{
+		struct btf *btf = btf__parse(btf_path, NULL);
+
+		if (libbpf_get_error(btf))
+			return fail("kernel BTF not usable at %s: %s (needs CONFIG_DEBUG_INFO_BTF, or --btf FILE)",
+				    btf_path, strerror(errno));
+		btf__free(btf);
+	}
+	if (s.o.folded) {
+		err = check_writable(s.o.folded, s.o.folded_dir);
+		if (err)
+			return fail("cannot write folded output %s: %s", s.o.folded,
+				    strerror(-err));
+	}
+
+	/* which libc: the target's, or for a command the one we run on */
+	if (s.o.cmd) {
+		if (s.o.libc) {
+			snprintf(libc_path, sizeof(libc_path), "%s", s.o.libc);
+		} else {
+			if (pmaps_read(getpid(), &maps) || !(lp = find_libc(&maps)))
+				return fail("cannot find the libc heaptrail runs on; use --libc FILE");
+			snprintf(libc_path, sizeof(libc_path), "%s", lp->path);
+			pmaps_free(&maps);
+		}
+	} else {
+		if (s.o.pid == getpid())
+			return fail("heaptrail cannot trace itself");
+		if (kill(s.o.pid, 0) && errno == ESRCH)
+			return fail("no process with PID %d", s.o.pid);
+		err = pmaps_read(s.o.pid, &maps);
+		if (err)
+			return fail("cannot read /proc/%d/maps: %s", s.o.pid,
+				    strerror(-err));
+		lp = find_libc(&maps);
+		if (!lp) {
+			pmaps_free(&maps);
+			return fail("PID %d maps no libc: heaptrail traces glibc's allocator (statically linked program?)",
+				    s.o.pid);
+		}
+		pmap_file_path(s.o.pid, lp, libc_path, sizeof(libc_path));
+		pmaps_free(&maps);
+	}
+	err = elf_img_open(libc_path, &libc);
+	if (err)
+		return fail("cannot read libc %s: %s", libc_path, strerror(-err));
+	if (!libc->nsyms) {
+		elf_img_free(libc);
+		return fail("libc %s has no symbols", libc_path);
+	}
+
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGINT);
+	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGHUP);
+	sigprocmask(SIG_BLOCK, &mask, NULL);
+	s.sigfd = signalfd(-1, &mask, SFD_CLOEXEC);
+
+	if (s.o.cmd) {
+		errfd = spawn(&s, &gate_fd);
+		if (errfd < 0) {
+			fail("cannot start %s: %s", s.o.cmd[0], strerror(-errfd));
+			goto out;
+		}
+		snprintf(s.comm, sizeof(s.comm), "%s", s.o.cmd[0]);
+		symbolizer_init(&s.sym, s.o.pid);
+		/* libc's rows now; where it is mapped, once it is */
+		{
+			struct stat st;
+
+			if (!stat(libc_path, &st))
+				unwind_add_file(&s.unw, libc_path, major(st.st_dev),
+						minor(st.st_dev), st.st_ino);
+		}
+	} else {
+		read_comm(s.o.pid, s.comm, sizeof(s.comm));
+		symbolizer_init(&s.sym, s.o.pid);
+		err = symbolizer_refresh(&s.sym);
+		if (err) {
+			fail("PID %d exited", s.o.pid);
+			goto out;
+		}
+		load_unwind_rows(&s);
+	}
+
+	err = open_and_load(&s, libc);
+	if (err) {
+		if (err == -EPERM || err == -EACCES)
+			fail("permission denied loading BPF programs (root, CAP_BPF and CAP_PERFMON needed; lockdown?)");
+		else
+			fail("cannot load BPF programs: %s (run with -v for details)",
+			     strerror(-err));
+		goto out;
+	}
+	sync_unwind(&s);
+	err = attach_target(&s, libc_path, libc);
+	if (err) {
+		if (err == -ENOENT)
+			fail("libc %s has no malloc symbol", libc_path);
+		else if (err == -ESRCH || (!s.child && kill(s.o.pid, 0)))
+			fail("PID %d exited while attaching", s.o.pid);
+		else
+			fail("cannot attach probes: %s", strerror(-err));
+		goto out;
+	}
+	s.start_ms = monotonic_ms();
+	if (s.child) {
+		err = start_child(&s, gate_fd, errfd);
+		gate_fd = errfd = -1;
+		if (err) {
+			s.child = 0;
+			fail("cannot run %s: %s", s.o.cmd[0], strerror(-err));
+			goto out;
+		}
+	}
+	s.pidfd = syscall(SYS_pidfd_open, s.o.pid, 0);
+	fprintf(stderr,
+		"heaptrail: tracing PID %d (%s): %d allocator functions in %s, %zu unwind rows in %zu modules%s\n",
+		s.o.pid, s.comm, s.links.nfuncs, libc_path, s.unw.nrows,
+		s.unw.nmods, s.o.duration ? "" : "; Ctrl-C to stop");
+	if (!s.gone)
+		run(&s);
+	if (s.gone)
+		fprintf(stderr, "heaptrail: PID %d exited\n", s.o.pid);
+	/* report before detaching: probes go away one by one, and a free
+	 * probe removed before malloc's would leave phantom allocations */
+	report(&s, true);
+	rc = 0;
+out:
+	detach_all(&s.links);
+	if (gate_fd >= 0)
+		close(gate_fd);	/* the child sees EOF and exits */
+	if (errfd >= 0)
+		close(errfd);
+	if (s.child && !s.gone && rc)
+		waitpid(s.child, NULL, 0);
+	heaptrail_bpf__destroy(s.skel);
+	symbolizer_free(&s.sym);
+	unwind_free(&s.unw);
+	elf_img_free(libc);
+	if (s.pidfd >= 0)
+		close(s.pidfd);
+	return rc;
+}

@@ -1,0 +1,16 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+#ifndef HT_OUTFILE_H
+#define HT_OUTFILE_H
+
+#include <stdio.h>
+
+/*
+ * Write path atomically: fill() writes a temporary file in the same
+ * directory, which is renamed over path only if everything succeeded, so
+ * readers never see a half-written file.
+ */
+int atomic_write(const char *path, int (*fill)(FILE *f, void *arg), void *arg);
+/* 0 if a file can be created in path's directory. */
+int check_writable(const char *path, int is_dir);
+
+#endif

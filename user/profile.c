@@ -1,0 +1,150 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Snapshot of the in-kernel aggregates. The loader reads one row per
+ * stack, never the live allocations themselves, so a report costs the
+ * same with ten or ten million allocations outstanding.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "profile.h"
+
+const char *kind_name(uint32_t kind)
+{
+	static const char *const names[HT_NKINDS] = {
+		[HT_MALLOC] = "malloc",
+		[HT_CALLOC] = "calloc",
+		[HT_REALLOC] = "realloc",
+		[HT_REALLOCARRAY] = "reallocarray",
+		[HT_POSIX_MEMALIGN] = "posix_memalign",
+		[HT_ALIGNED_ALLOC] = "aligned_alloc",
+		[HT_MEMALIGN] = "memalign",
+		[HT_VALLOC] = "valloc",
+		[HT_PVALLOC] = "pvalloc",
+		[HT_FREE] = "free",
+		[HT_MMAP] = "mmap",
+		[HT_BRK] = "brk",
+	};
+
+	return kind < HT_NKINDS && names[kind] ? names[kind] : "?";
+}
+
+uint64_t monotonic_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000ULL + ts.tv_nsec / 1000000;
+}
+
+static int cmp_live(const void *a, const void *b)
+{
+	const struct prof_entry *x = a, *y = b;
+
+	if (x->agg.live_bytes != y->agg.live_bytes)
+		return x->agg.live_bytes > y->agg.live_bytes ? -1 : 1;
+	if (x->agg.live_count != y->agg.live_count)
+		return x->agg.live_count > y->agg.live_count ? -1 : 1;
+	return x->key.stack < y->key.stack ? -1 : x->key.stack > y->key.stack;
+}
+
+static void add_totals(struct prof_totals *t, const struct ht_agg *a)
+{
+	t->live_bytes += a->live_bytes;
+	t->live_count += a->live_count;
+	t->alloc_bytes += a->alloc_bytes;
+	t->alloc_count += a->alloc_count;
+	t->free_bytes += a->free_bytes;
+	t->free_count += a->free_count;
+}
+
+static int read_counters(int fd, uint64_t *out)
+{
+	int ncpu = libbpf_num_possible_cpus();
+	uint64_t *vals;
+	__u32 k;
+	int i;
+
+	if (ncpu <= 0)
+		return ncpu ? ncpu : -EINVAL;
+	vals = calloc(ncpu, sizeof(*vals));
+	if (!vals)
+		return -ENOMEM;
+	for (k = 0; k < HT_NCOUNTERS; k++) {
+		out[k] = 0;
+		if (bpf_map_lookup_elem(fd, &k, vals))
+			continue;
+		for (i = 0; i < ncpu; i++)
+			out[k] += vals[i];
+	}
+	free(vals);
+	return 0;
+}
+
+int profile_read(int aggs_fd, int stacks_fd, int counters_fd, struct profile *p)
+{
+	struct ht_agg_key key, next, *prev = NULL;
+	size_t cap = 0;
+	int err;
+
+	memset(p, 0, sizeof(*p));
+	p->now_ms = monotonic_ms();
+	while (!bpf_map_get_next_key(aggs_fd, prev, &next)) {
+		struct prof_entry *e;
+		struct ht_agg a;
+
+		key = next;
+		prev = &key;
+		if (bpf_map_lookup_elem(aggs_fd, &key, &a))
+			continue;	/* deleted meanwhile */
+		if (key.kind == HT_MMAP)
+			add_totals(&p->mmap, &a);
+		else if (key.kind == HT_BRK)
+			add_totals(&p->brk, &a);
+		else
+			add_totals(&p->heap, &a);
+		if (a.live_bytes <= 0 && a.live_count <= 0)
+			continue;
+		if (p->n == cap) {
+			struct prof_entry *v;
+
+			cap = cap ? cap * 2 : 256;
+			v = realloc(p->v, cap * sizeof(*v));
+			if (!v) {
+				profile_free(p);
+				return -ENOMEM;
+			}
+			p->v = v;
+		}
+		e = &p->v[p->n++];
+		memset(e, 0, sizeof(*e));
+		e->key = key;
+		e->agg = a;
+		if (key.stack &&
+		    !bpf_map_lookup_elem(stacks_fd, &key.stack, e->ips))
+			while (e->nips < HT_MAX_FRAMES && e->ips[e->nips])
+				e->nips++;
+	}
+	qsort(p->v, p->n, sizeof(*p->v), cmp_live);
+	err = read_counters(counters_fd, p->counters);
+	if (err)
+		profile_free(p);
+	return err;
+}
+
+void profile_free(struct profile *p)
+{
+	free(p->v);
+	p->v = NULL;
+	p->n = 0;
+}
+
+int64_t profile_total_bytes(const struct profile *p)
+{
+	return p->heap.live_bytes + p->mmap.live_bytes + p->brk.live_bytes;
+}

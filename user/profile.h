@@ -1,0 +1,40 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+#ifndef HT_PROFILE_H
+#define HT_PROFILE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "heaptrail.h"
+
+/* One stack's totals, read from the BPF aggregates. */
+struct prof_entry {
+	struct ht_agg_key key;
+	struct ht_agg agg;
+	uint64_t ips[HT_MAX_FRAMES];
+	int nips;
+};
+
+struct prof_totals {
+	int64_t live_bytes, live_count;
+	uint64_t alloc_bytes, alloc_count, free_bytes, free_count;
+};
+
+/* Everything a report, a folded file or a test needs, at one instant. */
+struct profile {
+	struct prof_entry *v;	/* live stacks, most outstanding bytes first */
+	size_t n;
+	struct prof_totals heap, mmap, brk;
+	uint64_t counters[HT_NCOUNTERS];
+	uint64_t now_ms;	/* CLOCK_MONOTONIC, as the BPF timestamps */
+};
+
+int profile_read(int aggs_fd, int stacks_fd, int counters_fd,
+		 struct profile *p);
+void profile_free(struct profile *p);
+int64_t profile_total_bytes(const struct profile *p);
+const char *kind_name(uint32_t kind);
+uint64_t monotonic_ms(void);
+
+#endif

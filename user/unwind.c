@@ -1,0 +1,212 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Flatten a module's call frame information into sorted rows that the BPF
+ * walker can binary-search: for each code range, where the CFA is (rsp or
+ * rbp plus an offset) and where the caller's rbp was saved. The return
+ * address is always at CFA - 8 on x86-64. libdw decodes the CFI.
+ */
+#include <dwarf.h>
+#include <elfutils/libdw.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <gelf.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "symbolize.h"
+#include "unwind.h"
+
+#define DW_REG_RBP 6
+#define DW_REG_RSP 7
+
+static int push_row(struct unwind_table *t, const struct ht_urow *r,
+		    size_t first)
+{
+	if (t->nrows > first) {
+		struct ht_urow *last = &t->rows[t->nrows - 1];
+
+		/* identical rule: the previous row already covers it */
+		if (last->cfa_reg == r->cfa_reg && last->cfa_off == r->cfa_off &&
+		    last->bp_saved == r->bp_saved && last->bp_off == r->bp_off)
+			return 0;
+	}
+	if (t->nrows == t->cap) {
+		size_t cap = t->cap ? t->cap * 2 : 4096;
+		struct ht_urow *v = realloc(t->rows, cap * sizeof(*v));
+
+		if (!v)
+			return -ENOMEM;
+		t->rows = v;
+		t->cap = cap;
+	}
+	t->rows[t->nrows++] = *r;
+	return 0;
+}
+
+static void frame_row(Dwarf_Frame *fr, struct ht_urow *r)
+{
+	Dwarf_Op mem[3], *ops;
+	size_t nops;
+	uint64_t reg;
+	int64_t off;
+
+	r->cfa_reg = HT_CFA_STOP;
+	if (dwarf_frame_cfa(fr, &ops, &nops) || nops != 1)
+		return;
+	if (ops[0].atom == DW_OP_bregx) {
+		reg = ops[0].number;
+		off = (int64_t)ops[0].number2;
+	} else if (ops[0].atom >= DW_OP_breg0 && ops[0].atom <= DW_OP_breg31) {
+		reg = ops[0].atom - DW_OP_breg0;
+		off = (int64_t)ops[0].number;
+	} else {
+		return;
+	}
+	if (off < INT16_MIN || off > INT16_MAX)
+		return;
+	if (reg == DW_REG_RSP)
+		r->cfa_reg = HT_CFA_SP;
+	else if (reg == DW_REG_RBP)
+		r->cfa_reg = HT_CFA_BP;
+	else
+		return;
+	r->cfa_off = (int16_t)off;
+
+	if (dwarf_frame_register(fr, DW_REG_RBP, mem, &ops, &nops) || !nops)
+		return;	/* same value or undefined: rbp stays */
+	if (ops[0].atom != DW_OP_call_frame_cfa ||
+	    ops[nops - 1].atom == DW_OP_stack_value)
+		return;
+	r->bp_saved = 1;
+	if (nops >= 2 && ops[1].atom == DW_OP_plus_uconst)
+		r->bp_off = (int16_t)(int64_t)ops[1].number;
+	else if (nops >= 2 && ops[1].atom == DW_OP_consts)
+		r->bp_off = (int16_t)(int64_t)ops[1].number;
+}
+
+static int add_range(struct unwind_table *t, Dwarf_CFI *cfi,
+		     uint64_t lo, uint64_t hi, size_t first)
+{
+	uint64_t a = lo;
+	int err;
+
+	while (a < hi) {
+		struct ht_urow r = { .pc = (uint32_t)a };
+		Dwarf_Frame *fr = NULL;
+		Dwarf_Addr s, e;
+
+		if (dwarf_cfi_addrframe(cfi, a, &fr) || !fr ||
+		    dwarf_frame_info(fr, &s, &e, NULL) < 0 || e <= a) {
+			free(fr);
+			/* uncovered: stop walking there; probe ahead by 16 */
+			r.cfa_reg = HT_CFA_STOP;
+			err = push_row(t, &r, first);
+			if (err)
+				return err;
+			a = (a + 16) & ~15ULL;
+			if (a >= hi)
+				break;
+			continue;
+		}
+		frame_row(fr, &r);
+		free(fr);
+		err = push_row(t, &r, first);
+		if (err)
+			return err;
+		a = e;
+	}
+	return 0;
+}
+
+static struct unwind_file *find_file(struct unwind_table *t, unsigned int maj,
+				     unsigned int min, uint64_t inode)
+{
+	size_t i;
+
+	for (i = 0; i < t->nfiles; i++)
+		if (t->files[i].inode == inode && t->files[i].maj == maj &&
+		    t->files[i].min == min)
+			return &t->files[i];
+	return NULL;
+}
+
+int unwind_add_file(struct unwind_table *t, const char *path, unsigned int maj,
+		    unsigned int min, uint64_t inode)
+{
+	size_t first = t->nrows, nph, i;
+	Dwarf_CFI *cfi;
+	Elf *elf;
+	int fd, err = 0;
+
+	if (find_file(t, maj, min, inode))
+		return 0;
+	if (t->nfiles >= HT_MAX_MODULES)
+		return -E2BIG;
+	elf_version(EV_CURRENT);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	elf = elf_begin(fd, ELF_C_READ_MMAP, NULL);
+	cfi = elf ? dwarf_getcfi_elf(elf) : NULL;
+	if (!cfi || elf_getphdrnum(elf, &nph)) {
+		err = -ENOENT;
+		goto out;
+	}
+	for (i = 0; i < nph && !err; i++) {
+		GElf_Phdr ph;
+
+		if (!gelf_getphdr(elf, i, &ph) || ph.p_type != PT_LOAD ||
+		    !(ph.p_flags & PF_X))
+			continue;
+		err = add_range(t, cfi, ph.p_vaddr, ph.p_vaddr + ph.p_memsz,
+				first);
+	}
+	if (!err && t->nrows > first)
+		t->files[t->nfiles++] = (struct unwind_file){
+			maj, min, inode, first, t->nrows - first };
+	else
+		t->nrows = first;
+out:
+	if (cfi)
+		dwarf_cfi_end(cfi);
+	if (elf)
+		elf_end(elf);
+	close(fd);
+	return err;
+}
+
+void unwind_place(struct unwind_table *t, const struct pmaps *maps,
+		  struct symbolizer *s)
+{
+	size_t i;
+
+	t->nmods = 0;
+	for (i = 0; i < maps->n && t->nmods < HT_MAX_MODULES; i++) {
+		const struct pmap *p = &maps->v[i];
+		const struct unwind_file *f;
+		const struct sym_mod *m;
+		uint64_t vaddr;
+
+		if (!p->exec || !p->inode)
+			continue;
+		f = find_file(t, p->dev_major, p->dev_minor, p->inode);
+		m = f ? symbolizer_module(s, p) : NULL;
+		if (!m || !m->img ||
+		    elf_img_off_to_vaddr(m->img, p->pgoff, &vaddr))
+			continue;
+		t->mods[t->nmods++] = (struct ht_module){
+			.start = p->start,
+			.end = p->end,
+			.bias = p->start - vaddr,
+			.row_off = f->row_off,
+			.row_cnt = f->row_cnt,
+		};
+	}
+}
+
+void unwind_free(struct unwind_table *t)
+{
+	free(t->rows);
+	memset(t, 0, sizeof(*t));
+}

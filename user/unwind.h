@@ -1,0 +1,38 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+#ifndef HT_UNWIND_H
+#define HT_UNWIND_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "heaptrail.h"
+
+struct pmaps;
+struct symbolizer;
+
+/* The rows of one ELF file, wherever it is mapped. */
+struct unwind_file {
+	unsigned int maj, min;
+	uint64_t inode;
+	uint32_t row_off, row_cnt;
+};
+
+/* Unwind rows of the modules the BPF stack walker follows by CFI. */
+struct unwind_table {
+	struct ht_urow *rows;
+	size_t nrows, cap;
+	struct unwind_file files[HT_MAX_MODULES];
+	size_t nfiles;
+	struct ht_module mods[HT_MAX_MODULES];	/* where files are mapped */
+	size_t nmods;
+};
+
+/* Flatten the .eh_frame of the ELF file at path (once per inode). */
+int unwind_add_file(struct unwind_table *t, const char *path, unsigned int maj,
+		    unsigned int min, uint64_t inode);
+/* Recompute mods[] from the target's current mappings. */
+void unwind_place(struct unwind_table *t, const struct pmaps *maps,
+		  struct symbolizer *s);
+void unwind_free(struct unwind_table *t);
+
+#endif
