@@ -17,7 +17,9 @@ USER_SRC := $(filter-out user/main.c,$(wildcard user/*.c))
 USER_OBJ := $(patsubst user/%.c,$(OUT)/%.o,$(USER_SRC))
 
 DEB_PACKAGES := clang llvm libbpf-dev bpftool libelf-dev libdw-dev zlib1g-dev \
-	make gcc pkg-config binutils procps
+	make gcc libc6-dev binutils util-linux procps
+# only the tests use these: go tool pprof reads back the pprof output
+TEST_PACKAGES := golang-go
 
 .PHONY: all deps demo test clean format
 all: heaptrail
@@ -41,7 +43,8 @@ heaptrail: $(OUT)/main.o $(USER_OBJ)
 # Debian 12: every package the build and the tests use.
 deps:
 	@if command -v apt-get >/dev/null; then \
-		missing=$$(for p in $(DEB_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
+		missing=$$(for p in $(DEB_PACKAGES) $(TEST_PACKAGES); do \
+			dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
 		if [ -n "$$missing" ]; then \
 			apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
 			apt-get install -y -qq $$missing; \
@@ -49,10 +52,10 @@ deps:
 	fi
 	$(MAKE) all
 
-# Runs heaptrail for 5 seconds on a program that leaks from encode().
+# Runs heaptrail on a program that leaks from encode() for 6 seconds.
 demo: heaptrail
 	$(MAKE) -C tests targets
-	./heaptrail -d 5 -- tests/bin/leaky 64 1024 50
+	./heaptrail -i 2 -n 3 -f build/demo.folded -- tests/bin/leaky 1000 100 6
 
 test: heaptrail
 	$(MAKE) -C tests targets units

@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/* SPDX-License-Identifier: GPL-2.0 */
 /* Types shared by the BPF program and the userspace loader. */
 #ifndef HEAPTRAIL_H
 #define HEAPTRAIL_H

@@ -22,6 +22,7 @@
 #include <sys/syscall.h>
 #include <sys/sysmacros.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <bpf/bpf.h>
@@ -33,6 +34,7 @@
 #include "folded.h"
 #include "heaptrail.skel.h"
 #include "outfile.h"
+#include "pprof.h"
 #include "procmaps.h"
 #include "profile.h"
 #include "report.h"
@@ -52,6 +54,7 @@ struct opts {
 	int top;
 	const char *folded;
 	bool folded_dir;
+	const char *pprof;
 	const char *btf;
 	const char *libc;
 	enum unwind_mode unwind;
@@ -68,6 +71,8 @@ struct session {
 	size_t rows_loaded;	/* rows already written to the BPF array */
 	size_t rows_cap;
 	char comm[64];
+	char cmdline[512];
+	bool write_failed;	/* an output file could not be written */
 	pid_t child;		/* the command we started, or 0 */
 	int pidfd;
 	int sigfd;
@@ -102,6 +107,8 @@ static void usage(FILE *f)
 "  -f, --folded PATH      write folded stacks of outstanding bytes at every\n"
 "                         report: to PATH, or to a new file per report if\n"
 "                         PATH is a directory\n"
+"      --pprof FILE       write a gzipped pprof profile (inuse/alloc space and\n"
+"                         objects) to FILE at every report\n"
 "      --unwind MODE      fp, dwarf or auto (default): where to use .eh_frame\n"
 "                         instead of frame pointers (auto: modules without)\n"
 "      --max-allocs N     live allocations tracked (default 1048576)\n"
@@ -141,13 +148,14 @@ static unsigned long parse_count(const char *s, const char *what,
 
 static void parse_opts(int argc, char **argv, struct opts *o)
 {
-	enum { O_UNWIND = 256, O_MAXA, O_MAXS, O_MAXM, O_BTF, O_LIBC };
+	enum { O_UNWIND = 256, O_MAXA, O_MAXS, O_MAXM, O_BTF, O_LIBC, O_PPROF };
 	static const struct option lo[] = {
 		{ "pid", required_argument, NULL, 'p' },
 		{ "interval", required_argument, NULL, 'i' },
 		{ "duration", required_argument, NULL, 'd' },
 		{ "top", required_argument, NULL, 'n' },
 		{ "folded", required_argument, NULL, 'f' },
+		{ "pprof", required_argument, NULL, O_PPROF },
 		{ "unwind", required_argument, NULL, O_UNWIND },
 		{ "max-allocs", required_argument, NULL, O_MAXA },
 		{ "max-stacks", required_argument, NULL, O_MAXS },
@@ -185,6 +193,9 @@ static void parse_opts(int argc, char **argv, struct opts *o)
 			break;
 		case 'f':
 			o->folded = optarg;
+			break;
+		case O_PPROF:
+			o->pprof = optarg;
 			break;
 		case O_UNWIND:
 			if (!strcmp(optarg, "auto"))
@@ -278,6 +289,28 @@ static void read_comm(pid_t pid, char *buf, size_t len)
 	buf[strcspn(buf, "\n")] = '\0';
 	if (f)
 		fclose(f);
+}
+
+static void read_cmdline(pid_t pid, char *buf, size_t len)
+{
+	char fn[64];
+	ssize_t n = 0, i;
+	int fd;
+
+	snprintf(fn, sizeof(fn), "/proc/%d/cmdline", pid);
+	fd = open(fn, O_RDONLY | O_CLOEXEC);
+	if (fd >= 0) {
+		n = read(fd, buf, len - 1);
+		close(fd);
+	}
+	if (n < 0)
+		n = 0;
+	for (i = 0; i < n; i++)
+		if (!buf[i])
+			buf[i] = ' ';
+	while (n > 0 && buf[n - 1] == ' ')
+		n--;
+	buf[n] = '\0';
 }
 
 /* Fork the command, stopped until the probes are in place. */
@@ -431,9 +464,30 @@ static void report(struct session *s, bool final)
 	if (s->o.folded) {
 		err = folded_write(s->o.folded, s->o.folded_dir, s->o.pid, &p,
 				   &s->sym, path, sizeof(path));
-		if (err)
+		if (err) {
 			fprintf(stderr, "heaptrail: cannot write %s: %s\n", path,
 				strerror(-err));
+			s->write_failed = true;
+		}
+	}
+	if (s->o.pprof) {
+		struct pprof_meta pm = {
+			.pid = s->o.pid,
+			.comm = s->comm,
+			.cmdline = s->cmdline,
+			.duration_ns = (monotonic_ms() - s->start_ms) * 1000000ULL,
+			.interval_s = s->o.interval,
+		};
+		struct timespec ts;
+
+		clock_gettime(CLOCK_REALTIME, &ts);
+		pm.time_ns = ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+		err = pprof_write(s->o.pprof, &p, &s->sym, &pm);
+		if (err) {
+			fprintf(stderr, "heaptrail: cannot write %s: %s\n",
+				s->o.pprof, strerror(-err));
+			s->write_failed = true;
+		}
 	}
 	profile_free(&p);
 }
@@ -518,6 +572,7 @@ static int start_child(struct session *s, int gate_fd, int errfd)
 		usleep(1000);
 	}
 	read_comm(s->o.pid, s->comm, sizeof(s->comm));
+	read_cmdline(s->o.pid, s->cmdline, sizeof(s->cmdline));
 	if (!symbolizer_refresh(&s->sym))
 		sync_unwind(s);
 	kill(s->child, SIGCONT);
@@ -594,6 +649,12 @@ int main(int argc, char **argv)
 			return fail("cannot write folded output %s: %s", s.o.folded,
 				    strerror(-err));
 	}
+	if (s.o.pprof) {
+		err = check_writable(s.o.pprof, false);
+		if (err)
+			return fail("cannot write pprof output %s: %s", s.o.pprof,
+				    strerror(-err));
+	}
 
 	/* which libc: the target's, or for a command the one we run on */
 	if (s.o.cmd) {
@@ -656,6 +717,7 @@ int main(int argc, char **argv)
 		}
 	} else {
 		read_comm(s.o.pid, s.comm, sizeof(s.comm));
+		read_cmdline(s.o.pid, s.cmdline, sizeof(s.cmdline));
 		symbolizer_init(&s.sym, s.o.pid);
 		err = symbolizer_refresh(&s.sym);
 		if (err) {
@@ -707,7 +769,7 @@ int main(int argc, char **argv)
 	/* report before detaching: probes go away one by one, and a free
 	 * probe removed before malloc's would leave phantom allocations */
 	report(&s, true);
-	rc = 0;
+	rc = s.write_failed ? 1 : 0;
 out:
 	detach_all(&s.links);
 	if (gate_fd >= 0)

@@ -43,18 +43,24 @@ int atomic_write(const char *path, int (*fill)(FILE *f, void *arg), void *arg)
 
 int check_writable(const char *path, int is_dir)
 {
-	char dir[PATH_MAX];
+	char tmp[PATH_MAX];
 	char *slash;
+	int fd;
 
-	if (is_dir)
-		return access(path, W_OK | X_OK) ? -errno : 0;
-	snprintf(dir, sizeof(dir), "%s", path);
-	slash = strrchr(dir, '/');
-	if (!slash)
-		strcpy(dir, ".");
-	else if (slash == dir)
-		dir[1] = '\0';
-	else
-		*slash = '\0';
-	return access(dir, W_OK | X_OK) ? -errno : 0;
+	/* root passes access() even on read-only file systems: really try */
+	if (is_dir) {
+		snprintf(tmp, sizeof(tmp), "%s/.heaptrail.XXXXXX", path);
+	} else {
+		snprintf(tmp, sizeof(tmp), "%s", path);
+		slash = strrchr(tmp, '/');
+		snprintf(slash ? slash + 1 : tmp,
+			 sizeof(tmp) - (slash ? slash + 1 - tmp : 0),
+			 ".heaptrail.XXXXXX");
+	}
+	fd = mkstemp(tmp);
+	if (fd < 0)
+		return -errno;
+	close(fd);
+	unlink(tmp);
+	return 0;
 }

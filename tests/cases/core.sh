@@ -1,0 +1,220 @@
+# SPDX-License-Identifier: GPL-2.0
+# Core behaviour: exact bytes and counts from known functions of live PIDs.
+
+# The seed case: a library's encode() buffer the caller never frees.
+test_encode_leak_exact() {
+	start_target encode
+	run_ht -p "$TPID"
+	trigger_target
+	stop_ht
+	[ "$HRC" = 0 ] || fail "heaptrail exited $HRC"
+	expect_entry encode 50000 50 malloc
+	[ "$(entry encode | cut -d' ' -f4)" = 1 ] || fail "encode is not the top stack"
+	[ "$(frames 1 | head -4 | tr '\n' ' ')" = "encode handle_request run main " ] ||
+		fail "stack #1 is $(frames 1 | tr '\n' ' ')"
+	total_line | grep -q '^outstanding: 50000 bytes .* heap 50000 in 50 allocations' ||
+		fail "totals: $(total_line)"
+	kill -0 "$TPID" || fail "target died"
+}
+
+test_balanced_loop_not_reported() {
+	start_target balanced
+	run_ht -p "$TPID"
+	trigger_target
+	stop_ht
+	[ -z "$(entry balanced_loop)" ] || fail "balanced_loop reported: $(entry balanced_loop)"
+	expect_entry leak_calloc 1230 1 calloc
+	last_report | grep -q '^heap since attach: allocated [0-9]* bytes in 2001 calls, freed [0-9]* bytes in 2000 calls' ||
+		fail "$(last_report | grep '^heap since')"
+}
+
+test_allocator_kinds() {
+	start_target kinds
+	run_ht -p "$TPID"
+	trigger_target
+	stop_ht
+	expect_entry leak_calloc 1230 1 calloc
+	expect_entry leak_realloc 5000 1 realloc
+	expect_entry leak_reallocarray 2100 1 reallocarray
+	expect_entry leak_posix_memalign 3072 1 posix_memalign
+	expect_entry leak_aligned_alloc 4096 1 aligned_alloc
+	expect_entry leak_valloc 700 1 valloc
+	# realloc(p, 0) frees p; a failed malloc and free(NULL) leave nothing
+	[ -z "$(entry free_realloc_zero)" ] || fail "realloc(p, 0) left $(entry free_realloc_zero)"
+	[ -z "$(entry failed_alloc)" ] || fail "failed malloc reported"
+	total_line | grep -q 'heap 16198 in 6 allocations' || fail "totals: $(total_line)"
+}
+
+# glibc serves 1 MiB with mmap inside malloc: counted once, on the caller.
+test_big_malloc_counted_once() {
+	start_target big
+	run_ht -p "$TPID"
+	trigger_target
+	stop_ht
+	expect_entry leak_big 3145728 3 malloc
+	total_line | grep -q '^outstanding: 3145728 bytes .* mmap 0 in 0 mappings' ||
+		fail "totals: $(total_line)"
+	[ "$(frames 1 | head -2 | tr '\n' ' ')" = "leak_big run " ] ||
+		fail "stack: $(frames 1 | tr '\n' ' ')"
+}
+
+# Stacks through libc (no frame pointers there) keep the caller.
+test_libc_callers_kept() {
+	start_target libc
+	run_ht -p "$TPID"
+	trigger_target
+	stop_ht
+	expect_entry leak_strdup 44 1 malloc
+	expect_entry leak_asprintf 200 1
+	local r
+	r=$(entry leak_strdup | cut -d' ' -f4)
+	[ "$(frames "$r" | head -3 | tr '\n' ' ')" = "strdup leak_strdup run " ] ||
+		fail "strdup stack: $(frames "$r" | tr '\n' ' ')"
+}
+
+test_mmap_munmap_brk() {
+	start_target maps
+	run_ht -p "$TPID"
+	trigger_target
+	stop_ht
+	expect_entry leak_mmap 20480 1 mmap
+	# 16 pages with a 4-page hole: 12 pages left, in two pieces
+	expect_entry map_partial 49152 2 mmap
+	total_line | grep -q 'mmap 69632 in 3 mappings + brk 114688$' ||
+		fail "totals: $(total_line)"
+	local sum
+	sum=$(last_report | awk '/^#/{b=$2; k=$NF} /^        grow_brk\+/ && k=="brk"{s+=b} END{print s}')
+	[ "$sum" = 114688 ] || fail "grow_brk stacks hold $sum bytes, expected 114688"
+}
+
+test_threads() {
+	start_target threads
+	run_ht -p "$TPID"
+	trigger_target
+	stop_ht
+	expect_entry thread_leak 33300 100 malloc
+	[ "$(frames "$(entry thread_leak | cut -d' ' -f4)" | sed -n 2p)" = thread_main ] ||
+		fail "thread stack: $(frames "$(entry thread_leak | cut -d' ' -f4)" | tr '\n' ' ')"
+}
+
+# Attach to a process that has leaked since before heaptrail started.
+test_attach_running_leaker() {
+	"$TARGET" running >"$TOUT" 2>&1 &
+	TPID=$!
+	sleep 0.5
+	run_ht -p "$TPID" -d 2
+	wait_for_ht
+	[ "$HRC" = 0 ] || fail "heaptrail exited $HRC"
+	local e bytes count
+	e=$(entry slow_leak)
+	[ -n "$e" ] || fail "slow_leak not reported"
+	read -r bytes count _ <<<"$e"
+	[ "$count" -gt 100 ] || fail "only $count slow_leak allocations in 2 s"
+	[ "$bytes" = $((count * 100)) ] || fail "slow_leak: $bytes bytes for $count allocations of 100"
+	# the ring frees objects allocated before attach: ignored, and counted
+	last_report | grep -qE '^ignored: (49|50) frees of memory allocated before attach' ||
+		fail "$(last_report | grep '^ignored')"
+	kill -0 "$TPID" || fail "target died"
+}
+
+test_command_mode_until_exit() {
+	"$HT" -- "$TARGET" encode --now 1 >"$HOUT" 2>"$HERR" &
+	HPID=$!
+	wait_for_ht
+	[ "$HRC" = 0 ] || fail "heaptrail exited $HRC"
+	grep -q "exited" "$HERR" || fail "target exit not noticed"
+	# symbolized although the program is gone
+	expect_entry encode 50000 50 malloc
+}
+
+test_command_mode_duration() {
+	"$HT" -d 2 -- "$TARGET" encode --now 30 >"$HOUT" 2>"$HERR" &
+	HPID=$!
+	wait_for_ht
+	TPID=$(sed -n 's/^heaptrail: pid \([0-9]*\) .*/\1/p' "$HOUT" | tail -1)
+	[ "$HRC" = 0 ] || fail "heaptrail exited $HRC"
+	expect_entry encode 50000 50 malloc
+	kill -0 "$TPID" || fail "the command did not outlive heaptrail"
+}
+
+test_interval_reports() {
+	start_target encode
+	run_ht -p "$TPID" -i 0.5
+	trigger_target
+	sleep 1.2
+	stop_ht
+	[ "$(grep -c '^heaptrail: pid' "$HOUT")" -ge 3 ] || fail "$(grep -c '^heaptrail: pid' "$HOUT") reports"
+	[ "$(grep -c ', final$' "$HOUT")" = 1 ] || fail "no single final report"
+	expect_entry encode 50000 50
+}
+
+# A full live-allocation map drops events, and says so.
+test_full_map_counted() {
+	start_target encode
+	run_ht -p "$TPID" --max-allocs 10
+	trigger_target
+	stop_ht
+	expect_entry encode 10000 10 malloc
+	last_report | grep -q '^dropped: 40 (live map full 40,' ||
+		fail "$(last_report | grep '^dropped')"
+}
+
+# Folded stacks parse and sum to the reported total.
+test_folded_file() {
+	start_target maps
+	run_ht -p "$TPID" -f "$TMPD/out.folded"
+	trigger_target
+	stop_ht
+	[ -f "$TMPD/out.folded" ] || fail "no folded file"
+	local bad sum total
+	bad=$(grep -cvE '^[^ ;][^;]*(;[^;]+)* [0-9]+$' "$TMPD/out.folded")
+	[ "$bad" = 0 ] || fail "$bad malformed folded lines"
+	sum=$(awk '{s += $NF} END{print s}' "$TMPD/out.folded")
+	total=$(total_line | awk '{print $2}')
+	[ "$sum" = "$total" ] || fail "folded sums to $sum, report says $total"
+	grep -qE '(^|;)run;leak_mmap;mmap;mmap 20480$' "$TMPD/out.folded" ||
+		fail "no leak_mmap line: $(grep leak_mmap "$TMPD/out.folded")"
+	ls "$TMPD" | grep -q tmp && fail "temporary file left: $(ls "$TMPD")"
+	return 0
+}
+
+test_folded_directory() {
+	mkdir "$TMPD/prof"
+	start_target encode
+	run_ht -p "$TPID" -i 0.4 -f "$TMPD/prof"
+	trigger_target
+	sleep 1
+	stop_ht
+	local n
+	n=$(ls "$TMPD/prof" | grep -c '^heaptrail-[0-9]*-[0-9-]*\.[0-9]*\.folded$')
+	[ "$n" -ge 3 ] || fail "$n folded files: $(ls "$TMPD/prof")"
+	[ "$n" = "$(ls "$TMPD/prof" | wc -l)" ] || fail "stray files: $(ls "$TMPD/prof")"
+	grep -q ';handle_request;encode;malloc 50000$' "$(ls -d "$TMPD"/prof/* | tail -1)" ||
+		fail "last folded file lacks the leak"
+}
+
+# After heaptrail exits the target runs on with its code restored.
+test_target_unharmed_and_detached() {
+	start_target encode
+	local libc base mvaddr before after
+	libc=$(awk '$6 ~ /libc\.so/ && $3 == "00000000" {print $6; exit}' "/proc/$TPID/maps")
+	base=$(awk '$6 ~ /libc\.so/ && $3 == "00000000" {split($1, a, "-"); print a[1]; exit}' "/proc/$TPID/maps")
+	mvaddr=$(nm -D "$libc" | awk '$3 == "malloc@@GLIBC_2.2.5" {print $1}')
+	[ -n "$mvaddr" ] || skip "malloc not found in $libc"
+	peek() { dd if="/proc/$TPID/mem" bs=1 skip=$((0x$base + 0x$mvaddr)) count=8 \
+		iflag=skip_bytes status=none | od -An -tx1; }
+	before=$(peek)
+	run_ht -p "$TPID"
+	[ "$(peek | cut -c1-3)" = " cc" ] || fail "no breakpoint at malloc while attached: $(peek)"
+	stop_ht
+	after=$(peek)
+	[ "$before" = "$after" ] || fail "malloc bytes changed: $before -> $after"
+	bpftool -j link list | grep -qE '"(malloc_enter|alloc_exit|free_enter|mmap_exit)"' &&
+		fail "BPF links left behind"
+	bpftool prog list | grep -qE 'name (malloc_enter|alloc_exit) ' &&
+		fail "BPF programs left behind"
+	grep -q . /sys/kernel/tracing/uprobe_events && fail "uprobe_events: $(cat /sys/kernel/tracing/uprobe_events)"
+	trigger_target
+	grep -q '^done' "$TOUT" || fail "target did not run on"
+	kill -0 "$TPID" || fail "target died"
+}

@@ -1,0 +1,108 @@
+# SPDX-License-Identifier: GPL-2.0
+# Helpers for heaptrail's test cases; sourced by run.sh for every test.
+# Every process a test starts is recorded and ended by PID on exit.
+
+ROOT=${ROOT:-$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)}
+HT=${HT:-$ROOT/heaptrail}
+TARGET=$ROOT/tests/bin/target
+TMPD=$(mktemp -d /tmp/heaptrail-test.XXXXXX)
+TOUT=$TMPD/target.out
+HOUT=$TMPD/ht.out
+HERR=$TMPD/ht.err
+TPID= HPID= HRC=
+
+cleanup() {
+	[ -n "$HPID" ] && kill -0 "$HPID" 2>/dev/null && kill -INT "$HPID" && wait "$HPID"
+	[ -n "$TPID" ] && kill -0 "$TPID" 2>/dev/null && kill -TERM "$TPID" && wait "$TPID" 2>/dev/null
+	rm -rf "$TMPD"
+}
+trap cleanup EXIT
+
+fail() { echo "    $*"; [ -s "$HERR" ] && sed 's/^/    stderr: /' "$HERR" | head -5; exit 1; }
+skip() { echo "    skipped: $*"; exit 77; }
+
+# wait_for FILE PATTERN [TENTHS]: until PATTERN appears in FILE
+wait_for() {
+	local i
+	for ((i = 0; i < ${3:-100}; i++)); do
+		grep -q -- "$2" "$1" 2>/dev/null && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+start_target() {
+	"$TARGET" "$@" >"$TOUT" 2>&1 &
+	TPID=$!
+	wait_for "$TOUT" "^ready" || fail "target $* did not start"
+}
+
+# run_ht ARGS...: heaptrail in the background, returns once it is attached
+run_ht() {
+	"$HT" "$@" >"$HOUT" 2>"$HERR" &
+	HPID=$!
+	local i
+	for ((i = 0; i < 300; i++)); do
+		grep -q "tracing PID" "$HERR" 2>/dev/null && return 0
+		kill -0 "$HPID" 2>/dev/null || break
+		sleep 0.1
+	done
+	fail "heaptrail $* did not attach"
+}
+
+trigger_target() {
+	kill -USR1 "$TPID"
+	wait_for "$TOUT" "^done" || fail "target did not finish its work"
+}
+
+stop_ht() {
+	kill -INT "$HPID"
+	wait_for_ht
+}
+
+wait_for_ht() {
+	wait "$HPID"
+	HRC=$?
+	HPID=
+}
+
+stop_target() {
+	kill -TERM "$TPID" 2>/dev/null
+	wait "$TPID" 2>/dev/null
+	TPID=
+}
+
+# The last report in $HOUT.
+last_report() {
+	awk '/^heaptrail: pid /{buf=""} {buf=buf $0 "\n"} END{printf "%s", buf}' "$HOUT"
+}
+
+# entry FUNC: "BYTES COUNT KIND RANK" of the first stack of the last report
+# that has a frame in FUNC; empty if none.
+entry() {
+	last_report | awk -v f="$1" '
+		/^#[0-9]+ / { rank = substr($1, 2); bytes = $2; count = $7
+			      kind = $NF; next }
+		rank && index($1, f "+") == 1 { print bytes, count, kind, rank; exit }'
+}
+
+# frames RANK: function names of stack #RANK of the last report
+frames() {
+	last_report | awk -v r="#$1" '
+		/^#[0-9]+ / { on = ($1 == r); next }
+		on && /^        / { sub(/\+0x.*/, "", $1); print $1 }
+		/^$/ { on = 0 }'
+}
+
+# expect_entry FUNC BYTES COUNT [KIND]
+expect_entry() {
+	local e
+	e=$(entry "$1")
+	[ -n "$e" ] || fail "no stack with $1 in the report"
+	set -- "$1" "$2" "$3" "$4" $e
+	[ "$5" = "$2" ] || fail "$1: $5 bytes reported, expected $2"
+	[ "$6" = "$3" ] || fail "$1: $6 allocations reported, expected $3"
+	[ -z "$4" ] || [ "$7" = "$4" ] || fail "$1: kind $7, expected $4"
+}
+
+total_line() { last_report | grep '^outstanding:'; }

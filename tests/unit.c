@@ -1,0 +1,250 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Unit tests of the userspace modules, run against this very process and
+ * real files: `unit --list` names them, `unit NAME` runs one.
+ */
+#define _GNU_SOURCE
+#include <dirent.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "elfimg.h"
+#include "folded.h"
+#include "outfile.h"
+#include "profile.h"
+#include "report.h"
+#include "symbolize.h"
+#include "unwind.h"
+
+#define CHECK(c)                                                          \
+	do {                                                              \
+		if (!(c)) {                                               \
+			fprintf(stderr, "%s:%d: check failed: %s\n",      \
+				__FILE__, __LINE__, #c);                  \
+			return 1;                                         \
+		}                                                         \
+	} while (0)
+
+__attribute__((noinline)) int unit_leaf(int x)
+{
+	return x * 3 + 1;
+}
+
+__attribute__((noinline)) int unit_caller(int x)
+{
+	return unit_leaf(x) + 2;
+}
+
+static int t_symbolize_self(void)
+{
+	struct symbolizer s;
+	struct frame f;
+
+	symbolizer_init(&s, getpid());
+	CHECK(symbolizer_refresh(&s) == 0);
+	symbolizer_resolve(&s, (uint64_t)unit_leaf + 2, false, &f);
+	CHECK(f.func && !strcmp(f.func, "unit_leaf"));
+	CHECK(f.off == 2);
+	CHECK(f.module && !strcmp(f.module, "unit"));
+	/* a return address is looked up at pc - 1 but printed as is */
+	symbolizer_resolve(&s, (uint64_t)unit_caller + 1, true, &f);
+	CHECK(f.func && !strcmp(f.func, "unit_caller") && f.off == 1);
+	/* libc, mapped elsewhere, resolved through its own load segments */
+	symbolizer_resolve(&s, (uint64_t)&malloc, false, &f);
+	CHECK(f.func && !strcmp(f.func, "malloc") && f.off == 0);
+	CHECK(f.module && !strncmp(f.module, "libc", 4));
+	/* nothing mapped at page zero */
+	symbolizer_resolve(&s, 16, false, &f);
+	CHECK(!f.func && !f.module);
+	symbolizer_free(&s);
+	return 0;
+}
+
+static int t_elf_build_id(void)
+{
+	struct elf_img *img;
+	char cmd[256], want[64] = "";
+	FILE *p;
+
+	CHECK(elf_img_open("/proc/self/exe", &img) == 0);
+	snprintf(cmd, sizeof(cmd),
+		 "readelf -n /proc/%d/exe | awk '/Build ID/{print $3}'", getpid());
+	p = popen(cmd, "r");
+	CHECK(p && fgets(want, sizeof(want), p));
+	pclose(p);
+	want[strcspn(want, "\n")] = '\0';
+	CHECK(strlen(want) == 40);
+	CHECK(!strcmp(img->build_id, want));
+	CHECK(img->has_symtab);
+	CHECK(img->frame_pointers == false || img->frame_pointers == true);
+	elf_img_free(img);
+	return 0;
+}
+
+static int t_elf_stripped(void)
+{
+	struct elf_img *img;
+	uint64_t v;
+
+	/* Debian's libc has no .symtab: .dynsym must do */
+	CHECK(elf_img_open("/lib/x86_64-linux-gnu/libc.so.6", &img) == 0);
+	CHECK(!img->has_symtab);
+	CHECK(img->nsyms > 1000);
+	CHECK(elf_img_sym_addr(img, "malloc", &v) == 0);
+	CHECK(!strcmp(elf_img_sym_at(img, v)->name, "malloc"));
+	/* aliases share an address: both names are found */
+	CHECK(elf_img_sym_addr(img, "__libc_malloc", &v) == 0);
+	CHECK(!img->frame_pointers);
+	elf_img_free(img);
+	CHECK(elf_img_open("/etc/hostname", &img) == -ENOEXEC);
+	CHECK(elf_img_open("/nonexistent", &img) == -ENOENT);
+	return 0;
+}
+
+static int t_unwind_rows_libc(void)
+{
+	const char *libc = "/lib/x86_64-linux-gnu/libc.so.6";
+	struct unwind_table t = {};
+	struct elf_img *img;
+	uint64_t malloc_va;
+	size_t i;
+
+	CHECK(elf_img_open(libc, &img) == 0);
+	CHECK(elf_img_sym_addr(img, "malloc", &malloc_va) == 0);
+	CHECK(unwind_add_file(&t, libc, 1, 2, 3) == 0);
+	CHECK(t.nfiles == 1 && t.nrows > 1000);
+	/* added once per file */
+	CHECK(unwind_add_file(&t, libc, 1, 2, 3) == 0 && t.nfiles == 1);
+	for (i = 1; i < t.nrows; i++)
+		CHECK(t.rows[i - 1].pc < t.rows[i].pc);
+	/* at malloc's first instruction the CFA is rsp + 8 */
+	for (i = t.nrows; i-- > 0;)
+		if (t.rows[i].pc <= malloc_va)
+			break;
+	CHECK(t.rows[i].cfa_reg == HT_CFA_SP && t.rows[i].cfa_off == 8);
+	CHECK(!t.rows[i].bp_saved);
+	unwind_free(&t);
+	elf_img_free(img);
+	return 0;
+}
+
+static void fake_entry(struct prof_entry *e, uint64_t stack, int64_t bytes,
+		       int64_t count, uint32_t kind, const uint64_t *ips, int n)
+{
+	memset(e, 0, sizeof(*e));
+	e->key.stack = stack;
+	e->key.kind = kind;
+	e->agg.live_bytes = bytes;
+	e->agg.live_count = count;
+	memcpy(e->ips, ips, n * sizeof(*ips));
+	e->nips = n;
+}
+
+static int t_folded_lines(void)
+{
+	/* leaf first, as the BPF side stores them; +1: return addresses */
+	uint64_t a[] = { (uint64_t)unit_leaf + 1, (uint64_t)unit_caller + 1 };
+	uint64_t b[] = { (uint64_t)unit_leaf + 2, (uint64_t)unit_caller + 3 };
+	struct prof_entry v[4];
+	struct profile p = { .v = v, .n = 4 };
+	struct symbolizer s;
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f;
+
+	fake_entry(&v[0], 1, 100, 1, HT_MALLOC, a, 2);
+	fake_entry(&v[1], 2, 23, 1, HT_MALLOC, b, 2);	/* same functions */
+	fake_entry(&v[2], 3, 4096, 1, HT_MMAP, a, 1);
+	fake_entry(&v[3], 0, 7, 1, HT_CALLOC, a, 0);	/* stack map full */
+	symbolizer_init(&s, getpid());
+	CHECK(symbolizer_refresh(&s) == 0);
+	f = open_memstream(&buf, &len);
+	CHECK(folded_fill(f, &p, &s) == 0);
+	fclose(f);
+	CHECK(!strcmp(buf, "[unknown stack];calloc 7\n"
+			   "unit_caller;unit_leaf;malloc 123\n"
+			   "unit_leaf;mmap 4096\n"));
+	free(buf);
+	symbolizer_free(&s);
+	return 0;
+}
+
+static int fill_ok(FILE *f, void *arg)
+{
+	return fputs(arg, f) < 0 ? -EIO : 0;
+}
+
+static int fill_fails(FILE *f, void *arg)
+{
+	fputs("half", f);
+	return -ENOSPC;
+}
+
+static int t_atomic_write(void)
+{
+	char dir[] = "/tmp/ht-unit.XXXXXX", path[64], got[32] = "";
+	struct dirent *d;
+	int entries = 0;
+	FILE *f;
+	DIR *dd;
+
+	CHECK(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/out", dir);
+	CHECK(atomic_write(path, fill_ok, "first\n") == 0);
+	/* a failing writer leaves the previous file whole, and no temp */
+	CHECK(atomic_write(path, fill_fails, NULL) == -ENOSPC);
+	f = fopen(path, "r");
+	CHECK(f && fgets(got, sizeof(got), f));
+	fclose(f);
+	CHECK(!strcmp(got, "first\n"));
+	dd = opendir(dir);
+	while ((d = readdir(dd)))
+		entries += d->d_name[0] != '.';
+	closedir(dd);
+	CHECK(entries == 1);
+	CHECK(atomic_write("/nonexistent-dir/x", fill_ok, "x") == -ENOENT);
+	CHECK(check_writable("/nonexistent-dir/x", 0) == -ENOENT);
+	CHECK(check_writable(path, 0) == 0);
+	unlink(path);
+	rmdir(dir);
+	return 0;
+}
+
+static int t_fmt_bytes(void)
+{
+	char b[32];
+
+	CHECK(!strcmp(fmt_bytes(1000, b, sizeof(b)), "1000 B"));
+	CHECK(!strcmp(fmt_bytes(1048576, b, sizeof(b)), "1.00 MiB"));
+	CHECK(!strcmp(fmt_bytes(1536, b, sizeof(b)), "1.50 KiB"));
+	return 0;
+}
+
+static const struct {
+	const char *name;
+	int (*fn)(void);
+} tests[] = {
+	{ "symbolize_self", t_symbolize_self },
+	{ "elf_build_id", t_elf_build_id },
+	{ "elf_stripped_libc", t_elf_stripped },
+	{ "unwind_rows_libc", t_unwind_rows_libc },
+	{ "folded_lines", t_folded_lines },
+	{ "atomic_write", t_atomic_write },
+	{ "fmt_bytes", t_fmt_bytes },
+};
+
+int main(int argc, char **argv)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(tests) / sizeof(tests[0]); i++) {
+		if (argc > 1 && !strcmp(argv[1], "--list"))
+			printf("%s\n", tests[i].name);
+		else if (argc > 1 && !strcmp(argv[1], tests[i].name))
+			return tests[i].fn();
+	}
+	return argc > 1 && !strcmp(argv[1], "--list") ? 0 : 2;
+}
