@@ -44,8 +44,6 @@
 #define REFRESH_MS 1000	/* how often the target's maps are re-read */
 #define ROW_HEADROOM 262144	/* unwind rows for libraries loaded later */
 
-enum unwind_mode { UNWIND_AUTO, UNWIND_FP, UNWIND_DWARF };
-
 struct opts {
 	pid_t pid;
 	char **cmd;
@@ -68,8 +66,7 @@ struct session {
 	struct attach links;
 	struct symbolizer sym;
 	struct unwind_table unw;
-	size_t rows_loaded;	/* rows already written to the BPF array */
-	size_t rows_cap;
+	size_t rows_cap;	/* size of the BPF rows array */
 	char comm[64];
 	char cmdline[512];
 	bool write_failed;	/* an output file could not be written */
@@ -358,63 +355,12 @@ static int exec_result(int errfd)
 	return n == sizeof(err) ? -err : 0;
 }
 
-/* Load unwind rows for the target's modules that need them. */
-static void load_unwind_rows(struct session *s)
-{
-	size_t i;
-
-	if (s->o.unwind == UNWIND_FP && s->unw.nfiles)
-		return;
-	for (i = 0; i < s->sym.maps.n; i++) {
-		const struct pmap *p = &s->sym.maps.v[i];
-		const struct sym_mod *m;
-		char path[128];
-		bool libc;
-
-		if (!p->exec || !p->inode)
-			continue;
-		m = symbolizer_module(&s->sym, p);
-		if (!m || !m->img)
-			continue;
-		libc = find_libc(&(struct pmaps){ (struct pmap *)p, 1 }) != NULL;
-		/* libc never has frame pointers in distributions; fp mode
-		 * still walks through it by CFI, or every stack via a libc
-		 * function (strdup, mmap) would lose its caller */
-		if (!libc && (s->o.unwind == UNWIND_FP ||
-			      (s->o.unwind == UNWIND_AUTO && m->img->frame_pointers)))
-			continue;
-		pmap_file_path(s->o.pid, p, path, sizeof(path));
-		if (unwind_add_file(&s->unw, path, p->dev_major, p->dev_minor,
-				    p->inode) == -ENOENT)
-			continue;
-	}
-}
-
 /* Write new unwind rows and the current module placement to BPF. */
 static void sync_unwind(struct session *s)
 {
-	int rows_fd = bpf_map__fd(s->skel->maps.urows);
-	int mods_fd = bpf_map__fd(s->skel->maps.modules);
-	struct ht_module zero = {};
-	__u32 k;
-
-	load_unwind_rows(s);
-	/* rows past the array's end are left out, with their files */
-	while (s->unw.nfiles &&
-	       s->unw.files[s->unw.nfiles - 1].row_off +
-			       s->unw.files[s->unw.nfiles - 1].row_cnt >
-		       s->rows_cap) {
-		s->unw.nrows = s->unw.files[--s->unw.nfiles].row_off;
-	}
-	for (; s->rows_loaded < s->unw.nrows; s->rows_loaded++) {
-		k = s->rows_loaded;
-		bpf_map_update_elem(rows_fd, &k, &s->unw.rows[k], BPF_ANY);
-	}
-	unwind_place(&s->unw, &s->sym.maps, &s->sym);
-	for (k = 0; k < HT_MAX_MODULES; k++)
-		bpf_map_update_elem(mods_fd, &k,
-				    k < s->unw.nmods ? &s->unw.mods[k] : &zero,
-				    BPF_ANY);
+	unwind_scan(&s->unw, &s->sym, s->o.pid, s->o.unwind);
+	unwind_sync(&s->unw, &s->sym, bpf_map__fd(s->skel->maps.urows),
+		    bpf_map__fd(s->skel->maps.modules), s->rows_cap);
 }
 
 static int open_and_load(struct session *s, const struct elf_img *libc)
@@ -724,7 +670,7 @@ int main(int argc, char **argv)
 			fail("PID %d exited", s.o.pid);
 			goto out;
 		}
-		load_unwind_rows(&s);
+		unwind_scan(&s.unw, &s.sym, s.o.pid, s.o.unwind);
 	}
 
 	err = open_and_load(&s, libc);

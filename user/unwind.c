@@ -14,6 +14,9 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <bpf/bpf.h>
+
+#include "attach.h"
 #include "symbolize.h"
 #include "unwind.h"
 
@@ -203,6 +206,54 @@ void unwind_place(struct unwind_table *t, const struct pmaps *maps,
 			.row_cnt = f->row_cnt,
 		};
 	}
+}
+
+void unwind_scan(struct unwind_table *t, struct symbolizer *s, pid_t pid,
+		 enum unwind_mode mode)
+{
+	size_t i;
+
+	for (i = 0; i < s->maps.n; i++) {
+		const struct pmap *p = &s->maps.v[i];
+		const struct sym_mod *m;
+		char path[128];
+
+		if (!p->exec || !p->inode)
+			continue;
+		m = symbolizer_module(s, p);
+		if (!m || !m->img)
+			continue;
+		/* distributions build libc without frame pointers: even in fp
+		 * mode it is walked by CFI, or every stack through strdup()
+		 * or mmap() would lose its caller */
+		if (!find_libc(&(struct pmaps){ (struct pmap *)p, 1 }) &&
+		    (mode == UNWIND_FP ||
+		     (mode == UNWIND_AUTO && m->img->frame_pointers)))
+			continue;
+		pmap_file_path(pid, p, path, sizeof(path));
+		unwind_add_file(t, path, p->dev_major, p->dev_minor, p->inode);
+	}
+}
+
+void unwind_sync(struct unwind_table *t, struct symbolizer *s, int rows_fd,
+		 int mods_fd, size_t rows_cap)
+{
+	struct ht_module zero = {};
+	__u32 k;
+
+	/* files whose rows would overflow the array are dropped */
+	while (t->nfiles && t->files[t->nfiles - 1].row_off +
+					    t->files[t->nfiles - 1].row_cnt >
+				    rows_cap)
+		t->nrows = t->files[--t->nfiles].row_off;
+	for (; t->rows_loaded < t->nrows; t->rows_loaded++) {
+		k = t->rows_loaded;
+		bpf_map_update_elem(rows_fd, &k, &t->rows[k], BPF_ANY);
+	}
+	unwind_place(t, &s->maps, s);
+	for (k = 0; k < HT_MAX_MODULES; k++)
+		bpf_map_update_elem(mods_fd, &k, k < t->nmods ? &t->mods[k] : &zero,
+				    BPF_ANY);
 }
 
 void unwind_free(struct unwind_table *t)

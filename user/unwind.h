@@ -4,11 +4,18 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "heaptrail.h"
 
 struct pmaps;
 struct symbolizer;
+
+enum unwind_mode {
+	UNWIND_AUTO,	/* CFI for libc and modules without frame pointers */
+	UNWIND_FP,	/* frame pointers, CFI only for libc */
+	UNWIND_DWARF,	/* CFI for every module */
+};
 
 /* The rows of one ELF file, wherever it is mapped. */
 struct unwind_file {
@@ -25,6 +32,7 @@ struct unwind_table {
 	size_t nfiles;
 	struct ht_module mods[HT_MAX_MODULES];	/* where files are mapped */
 	size_t nmods;
+	size_t rows_loaded;	/* rows already written to the BPF array */
 };
 
 /* Flatten the .eh_frame of the ELF file at path (once per inode). */
@@ -33,6 +41,12 @@ int unwind_add_file(struct unwind_table *t, const char *path, unsigned int maj,
 /* Recompute mods[] from the target's current mappings. */
 void unwind_place(struct unwind_table *t, const struct pmaps *maps,
 		  struct symbolizer *s);
+/* Add rows for the target's mapped modules that the mode unwinds by CFI. */
+void unwind_scan(struct unwind_table *t, struct symbolizer *s, pid_t pid,
+		 enum unwind_mode mode);
+/* Write rows not yet loaded (up to rows_cap) and the placement to BPF. */
+void unwind_sync(struct unwind_table *t, struct symbolizer *s, int rows_fd,
+		 int mods_fd, size_t rows_cap);
 void unwind_free(struct unwind_table *t);
 
 #endif
