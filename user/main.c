@@ -36,9 +36,11 @@
 #include "outfile.h"
 #include "pprof.h"
 #include "procmaps.h"
+#include "procmem.h"
 #include "profile.h"
 #include "report.h"
 #include "symbolize.h"
+#include "trend.h"
 #include "unwind.h"
 
 #define REFRESH_MS 1000	/* how often the target's maps are re-read */
@@ -75,6 +77,10 @@ struct session {
 	int sigfd;
 	uint64_t start_ms;
 	bool gone;		/* the target has exited */
+	struct trend trend;	/* per-stack history, for leak ranking */
+	uint64_t last_sample_ms;
+	struct proc_mem mem0, mem;	/* at attach, and last read */
+	bool have_mem;
 };
 
 static void die_usage(const char *fmt, ...)
@@ -385,28 +391,70 @@ static int open_and_load(struct session *s, const struct elf_img *libc)
 	return err;
 }
 
+static int read_profile(struct session *s, struct profile *p)
+{
+	return profile_read(bpf_map__fd(s->skel->maps.aggs),
+			    bpf_map__fd(s->skel->maps.stacks),
+			    bpf_map__fd(s->skel->maps.counters), p);
+}
+
+/* One point of every stack's history, and the process's memory. */
+static void sample(struct session *s, const struct profile *p)
+{
+	struct proc_mem m;
+
+	if (!proc_mem_read(s->o.pid, &m)) {
+		s->mem = m;
+		if (!s->have_mem)
+			s->mem0 = m;
+		s->have_mem = true;
+	}
+	if (trend_add(&s->trend, p))
+		return;
+	s->last_sample_ms = p->now_ms;
+}
+
+static void sample_now(struct session *s)
+{
+	struct profile p;
+
+	if (read_profile(s, &p))
+		return;
+	sample(s, &p);
+	profile_free(&p);
+}
+
 static void report(struct session *s, bool final)
 {
 	struct report_opts ro = {
 		.pid = s->o.pid,
 		.comm = s->comm,
+		.cmdline = s->cmdline,
 		.top = s->o.top,
 		.elapsed = (monotonic_ms() - s->start_ms) / 1000.0,
 		.final = final,
 	};
+	struct leak_suspect *sus = NULL;
 	struct profile p;
 	char path[PATH_MAX];
 	int err;
 
-	err = profile_read(bpf_map__fd(s->skel->maps.aggs),
-			   bpf_map__fd(s->skel->maps.stacks),
-			   bpf_map__fd(s->skel->maps.counters), &p);
+	err = read_profile(s, &p);
 	if (err) {
 		fprintf(stderr, "heaptrail: cannot read BPF maps: %s\n",
 			strerror(-err));
 		return;
 	}
+	if (p.now_ms - s->last_sample_ms >= REFRESH_MS / 2)
+		sample(s, &p);
+	if (!trend_suspects(&s->trend, &sus, &ro.nsus))
+		ro.sus = sus;
+	if (s->have_mem) {
+		ro.mem = &s->mem;
+		ro.mem0 = &s->mem0;
+	}
 	report_print(stdout, &p, &s->sym, &ro);
+	free(sus);
 	if (s->o.folded) {
 		err = folded_write(s->o.folded, s->o.folded_dir, s->o.pid, &p,
 				   &s->sym, path, sizeof(path));
@@ -481,6 +529,7 @@ static void run(struct session *s)
 		if (now >= next_refresh) {
 			if (!symbolizer_refresh(&s->sym))
 				sync_unwind(s);
+			sample_now(s);
 			next_refresh = now + REFRESH_MS;
 		}
 		if (end && now >= end)
@@ -704,6 +753,7 @@ int main(int argc, char **argv)
 		}
 	}
 	s.pidfd = syscall(SYS_pidfd_open, s.o.pid, 0);
+	sample_now(&s);
 	fprintf(stderr,
 		"heaptrail: tracing PID %d (%s): %d allocator functions in %s, %zu unwind rows in %zu modules%s\n",
 		s.o.pid, s.comm, s.links.nfuncs, libc_path, s.unw.nrows,
@@ -727,6 +777,7 @@ out:
 	heaptrail_bpf__destroy(s.skel);
 	symbolizer_free(&s.sym);
 	unwind_free(&s.unw);
+	trend_free(&s.trend);
 	elf_img_free(libc);
 	if (s.pidfd >= 0)
 		close(s.pidfd);

@@ -36,6 +36,75 @@ static void print_frame(FILE *out, struct symbolizer *s, uint64_t pc)
 		fprintf(out, "        [unknown] 0x%" PRIx64 "\n", pc);
 }
 
+long report_find(const struct profile *p, const struct ht_agg_key *key)
+{
+	size_t i;
+
+	for (i = 0; i < p->n; i++)
+		if (p->v[i].key.stack == key->stack &&
+		    p->v[i].key.kind == key->kind)
+			return i;
+	return -1;
+}
+
+static void print_memory(FILE *out, const struct profile *p,
+			 const struct report_opts *o)
+{
+	char b1[32], b2[32], b3[32], b4[32], b5[32];
+
+	if (!o->mem || !o->mem0)
+		return;
+	fprintf(out,
+		"process: RSS %s (%s%s since attach), anonymous %s (%s%s); heaptrail tracks %s made since attach\n",
+		fmt_bytes(o->mem->rss, b1, sizeof(b1)),
+		o->mem->rss >= o->mem0->rss ? "+" : "",
+		fmt_bytes((double)o->mem->rss - o->mem0->rss, b2, sizeof(b2)),
+		fmt_bytes(o->mem->anon, b3, sizeof(b3)),
+		o->mem->anon >= o->mem0->anon ? "+" : "",
+		fmt_bytes((double)o->mem->anon - o->mem0->anon, b4, sizeof(b4)),
+		fmt_bytes(profile_total_bytes(p), b5, sizeof(b5)));
+}
+
+/* One line per suspect, its stack cut to the frames that tell most. */
+static void print_suspects(FILE *out, const struct profile *p,
+			   struct symbolizer *s, const struct report_opts *o)
+{
+	char b1[32];
+	size_t i;
+	int j;
+
+	if (!o->nsus) {
+		fprintf(out, "suspected leaks: none\n");
+		return;
+	}
+	fprintf(out, "suspected leaks (sustained growth since attach):\n");
+	for (i = 0; i < o->nsus && i < 5; i++) {
+		const struct leak_suspect *l = &o->sus[i];
+		long k = report_find(p, &l->key);
+
+		fprintf(out,
+			"  %zu. %s%s/min, %s confidence (R2 %.2f, grew in %.0f%% of %zu samples over %.0f s), %s",
+			i + 1, l->rate >= 0 ? "+" : "",
+			fmt_bytes(l->rate, b1, sizeof(b1)),
+			leak_confidence_name(l->confidence), l->r2,
+			l->growing * 100, l->samples, l->span_s,
+			kind_name(l->key.kind));
+		if (k < 0) {
+			fprintf(out, "\n");
+			continue;
+		}
+		fprintf(out, ", stack #%ld:", k + 1);
+		for (j = 0; j < p->v[k].nips && j < 4; j++) {
+			struct frame f;
+
+			symbolizer_resolve(s, p->v[k].ips[j], true, &f);
+			fprintf(out, "%s%s", j ? " < " : " ",
+				f.func ? f.func : f.module ? f.module : "?");
+		}
+		fprintf(out, "\n");
+	}
+}
+
 void report_print(FILE *out, const struct profile *p, struct symbolizer *s,
 		  const struct report_opts *o)
 {
@@ -49,6 +118,8 @@ void report_print(FILE *out, const struct profile *p, struct symbolizer *s,
 	strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S", localtime(&now));
 	fprintf(out, "heaptrail: pid %d (%s), %.1f s after attach, %s%s\n",
 		o->pid, o->comm, o->elapsed, when, o->final ? ", final" : "");
+	print_suspects(out, p, s, o);
+	print_memory(out, p, o);
 	fprintf(out,
 		"outstanding: %" PRId64 " bytes (%s) = heap %" PRId64
 		" in %" PRId64 " allocations + mmap %" PRId64 " in %" PRId64

@@ -6,19 +6,28 @@
 #include <stdio.h>
 #include <sys/types.h>
 
+#include "procmem.h"
 #include "profile.h"
 #include "symbolize.h"
+#include "trend.h"
 
 struct report_opts {
 	pid_t pid;
 	const char *comm;
+	const char *cmdline;
 	int top;
 	double elapsed;		/* seconds since attach */
 	bool final;
+	const struct leak_suspect *sus;	/* most likely leak first */
+	size_t nsus;
+	const struct proc_mem *mem;	/* now; NULL if unknown */
+	const struct proc_mem *mem0;	/* at attach */
 };
 
 void report_print(FILE *out, const struct profile *p, struct symbolizer *s,
 		  const struct report_opts *o);
+/* Index of key's stack in p->v, or -1. */
+long report_find(const struct profile *p, const struct ht_agg_key *key);
 /* "1.50 MiB" */
 const char *fmt_bytes(double bytes, char *buf, size_t len);
 

@@ -1,0 +1,38 @@
+# SPDX-License-Identifier: GPL-2.0
+# Leak ranking: the slow leak is suspected, the bigger stable cache is not.
+
+test_suspected_leak_not_cache() {
+	"$ROOT/tests/bin/growth" >"$TOUT" 2>&1 &
+	TPID=$!
+	wait_for "$TOUT" "^ready" || fail "growth target did not start"
+	run_ht -p "$TPID" -d 8
+	wait_for_ht
+	[ "$HRC" = 0 ] || fail "heaptrail exited $HRC"
+	local first rate
+	first=$(last_report | sed -n '/^suspected leaks (/{n;p;q}')
+	[ -n "$first" ] || fail "no suspected leak: $(last_report | grep -A3 '^suspected')"
+	[[ $first == *"stack #"*": leak_record < "* ]] || fail "first suspect: $first"
+	last_report | sed -n '/^suspected leaks/,/^process:/p' | grep -q cache_put &&
+		fail "the stable cache is suspected: $(last_report | grep -A5 '^suspected')"
+	# the cache holds far more than the leak: it is the top stack by bytes
+	[ "$(entry cache_put | cut -d' ' -f4)" = 1 ] || fail "cache is not the biggest stack"
+	# 1 KiB every 100 ms is 600 KiB/min (less the time spent sleeping)
+	rate=$(sed -n 's/^  1\. +\([0-9.]*\) KiB\/min.*/\1/p' <<<"$first")
+	[ -n "$rate" ] || fail "no KiB/min rate in: $first"
+	awk -v r="$rate" 'BEGIN{exit !(r >= 450 && r <= 620)}' || fail "rate $rate KiB/min"
+}
+
+# RSS next to the tracked bytes, with growth since attach.
+test_rss_coverage() {
+	start_target big
+	run_ht -p "$TPID"
+	trigger_target
+	sleep 1.2
+	stop_ht
+	local line
+	line=$(last_report | grep '^process: RSS ')
+	[ -n "$line" ] || fail "no process line"
+	[[ $line == *"heaptrail tracks 3.00 MiB made since attach" ]] || fail "$line"
+	# 3 MiB malloc'd and untouched are not resident: RSS grew by little
+	[[ $line =~ anonymous\ [0-9.]+\ [KM]i?B\ \(\+ ]] || fail "anon growth missing: $line"
+}
