@@ -19,7 +19,7 @@ USER_OBJ := $(patsubst user/%.c,$(OUT)/%.o,$(USER_SRC))
 DEB_PACKAGES := clang llvm libbpf-dev bpftool libelf-dev libdw-dev zlib1g-dev \
 	make gcc libc6-dev binutils util-linux procps
 # only the tests use these: go tool pprof reads back the pprof output
-TEST_PACKAGES := golang-go
+TEST_PACKAGES := golang-go python3-jsonschema gdb
 
 .PHONY: all deps demo test clean format
 all: heaptrail

@@ -32,6 +32,7 @@
 #include "attach.h"
 #include "elfimg.h"
 #include "folded.h"
+#include "json.h"
 #include "heaptrail.skel.h"
 #include "outfile.h"
 #include "pprof.h"
@@ -55,6 +56,7 @@ struct opts {
 	const char *folded;
 	bool folded_dir;
 	const char *pprof;
+	bool json;
 	const char *btf;
 	const char *libc;
 	enum unwind_mode unwind;
@@ -110,6 +112,8 @@ static void usage(FILE *f)
 "  -f, --folded PATH      write folded stacks of outstanding bytes at every\n"
 "                         report: to PATH, or to a new file per report if\n"
 "                         PATH is a directory\n"
+"      --json             print each report as one JSON object per line\n"
+"                         (schema: user/report.schema.json)\n"
 "      --pprof FILE       write a gzipped pprof profile (inuse/alloc space and\n"
 "                         objects) to FILE at every report\n"
 "      --unwind MODE      fp, dwarf or auto (default): where to use .eh_frame\n"
@@ -151,7 +155,7 @@ static unsigned long parse_count(const char *s, const char *what,
 
 static void parse_opts(int argc, char **argv, struct opts *o)
 {
-	enum { O_UNWIND = 256, O_MAXA, O_MAXS, O_MAXM, O_BTF, O_LIBC, O_PPROF };
+	enum { O_UNWIND = 256, O_MAXA, O_MAXS, O_MAXM, O_BTF, O_LIBC, O_PPROF, O_JSON };
 	static const struct option lo[] = {
 		{ "pid", required_argument, NULL, 'p' },
 		{ "interval", required_argument, NULL, 'i' },
@@ -159,6 +163,7 @@ static void parse_opts(int argc, char **argv, struct opts *o)
 		{ "top", required_argument, NULL, 'n' },
 		{ "folded", required_argument, NULL, 'f' },
 		{ "pprof", required_argument, NULL, O_PPROF },
+		{ "json", no_argument, NULL, O_JSON },
 		{ "unwind", required_argument, NULL, O_UNWIND },
 		{ "max-allocs", required_argument, NULL, O_MAXA },
 		{ "max-stacks", required_argument, NULL, O_MAXS },
@@ -196,6 +201,9 @@ static void parse_opts(int argc, char **argv, struct opts *o)
 			break;
 		case 'f':
 			o->folded = optarg;
+			break;
+		case O_JSON:
+			o->json = true;
 			break;
 		case O_PPROF:
 			o->pprof = optarg;
@@ -409,9 +417,12 @@ static void sample(struct session *s, const struct profile *p)
 			s->mem0 = m;
 		s->have_mem = true;
 	}
-	if (trend_add(&s->trend, p))
+	/* reports and refresh ticks both sample: keep points apart, or
+	 * two at one instant flatten the recent slope */
+	if (s->last_sample_ms && p->now_ms - s->last_sample_ms < REFRESH_MS / 2)
 		return;
-	s->last_sample_ms = p->now_ms;
+	if (!trend_add(&s->trend, p))
+		s->last_sample_ms = p->now_ms;
 }
 
 static void sample_now(struct session *s)
@@ -445,15 +456,17 @@ static void report(struct session *s, bool final)
 			strerror(-err));
 		return;
 	}
-	if (p.now_ms - s->last_sample_ms >= REFRESH_MS / 2)
-		sample(s, &p);
+	sample(s, &p);
 	if (!trend_suspects(&s->trend, &sus, &ro.nsus))
 		ro.sus = sus;
 	if (s->have_mem) {
 		ro.mem = &s->mem;
 		ro.mem0 = &s->mem0;
 	}
-	report_print(stdout, &p, &s->sym, &ro);
+	if (s->o.json)
+		report_json(stdout, &p, &s->sym, &ro);
+	else
+		report_print(stdout, &p, &s->sym, &ro);
 	free(sus);
 	if (s->o.folded) {
 		err = folded_write(s->o.folded, s->o.folded_dir, s->o.pid, &p,

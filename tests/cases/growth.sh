@@ -36,3 +36,31 @@ test_rss_coverage() {
 	# 3 MiB malloc'd and untouched are not resident: RSS grew by little
 	[[ $line =~ anonymous\ [0-9.]+\ [KM]i?B\ \(\+ ]] || fail "anon growth missing: $line"
 }
+
+# --json: every report a JSON object valid against the documented schema.
+test_json_reports_match_schema() {
+	/usr/bin/python3 -c 'import jsonschema' 2>/dev/null || skip "python3-jsonschema not installed"
+	"$ROOT/tests/bin/growth" >"$TOUT" 2>&1 &
+	TPID=$!
+	wait_for "$TOUT" "^ready" || fail "growth target did not start"
+	run_ht -p "$TPID" -i 2 -d 6.5 --json
+	wait_for_ht
+	[ "$HRC" = 0 ] || fail "heaptrail exited $HRC"
+	[ "$(wc -l <"$HOUT")" = 4 ] || fail "$(wc -l <"$HOUT") JSON lines, expected 3 + final"
+	/usr/bin/python3 - "$ROOT/user/report.schema.json" "$HOUT" <<'PY' || fail "schema check failed"
+import json, sys, jsonschema
+schema = json.load(open(sys.argv[1]))
+reports = [json.loads(l) for l in open(sys.argv[2])]
+for r in reports:
+    jsonschema.validate(r, schema)
+last = reports[-1]
+assert last["final"] and not any(r["final"] for r in reports[:-1])
+# facts, not only shape: the leak is the first suspect, stack totals add up
+top = last["suspected_leaks"][0]
+frames = last["stacks"][top["stack"] - 1]["frames"]
+assert frames[0]["function"] == "leak_record", frames[0]
+assert sum(s["live_bytes"] for s in last["stacks"]) == last["outstanding_bytes"]
+leak = [s for s in last["stacks"] if s["frames"][0]["function"] == "leak_record"][0]
+assert leak["live_bytes"] == 1024 * leak["live_count"], leak
+PY
+}

@@ -1,0 +1,145 @@
+// SPDX-License-Identifier: GPL-2.0
+/* JSON form of the report; the fields mirror the text report's. */
+#include <inttypes.h>
+#include <time.h>
+
+#include "json.h"
+
+static void jstr(FILE *out, const char *s)
+{
+	fputc('"', out);
+	for (; s && *s; s++) {
+		unsigned char c = *s;
+
+		if (c == '"' || c == '\\')
+			fprintf(out, "\\%c", c);
+		else if (c < 0x20)
+			fprintf(out, "\\u%04x", c);
+		else
+			fputc(c, out);
+	}
+	fputc('"', out);
+}
+
+static void totals(FILE *out, const char *name, const struct prof_totals *t)
+{
+	fprintf(out,
+		"\"%s\":{\"live_bytes\":%" PRId64 ",\"live_count\":%" PRId64
+		",\"alloc_bytes\":%" PRIu64 ",\"alloc_count\":%" PRIu64
+		",\"free_bytes\":%" PRIu64 ",\"free_count\":%" PRIu64 "}",
+		name, t->live_bytes, t->live_count, t->alloc_bytes,
+		t->alloc_count, t->free_bytes, t->free_count);
+}
+
+static void frames(FILE *out, const struct prof_entry *e, struct symbolizer *s)
+{
+	int j;
+
+	fputs("\"frames\":[", out);
+	for (j = 0; j < e->nips; j++) {
+		struct frame f;
+
+		symbolizer_resolve(s, e->ips[j], true, &f);
+		fprintf(out, "%s{\"address\":%" PRIu64 ",\"function\":", j ? "," : "",
+			e->ips[j]);
+		if (f.func)
+			jstr(out, f.func);
+		else
+			fputs("null", out);
+		fputs(",\"module\":", out);
+		if (f.module)
+			jstr(out, f.module);
+		else
+			fputs("null", out);
+		fprintf(out, ",\"offset\":%" PRIu64 ",\"build_id\":", f.off);
+		if (f.mod && f.mod->img && f.mod->img->build_id[0])
+			jstr(out, f.mod->img->build_id);
+		else
+			fputs("null", out);
+		fputc('}', out);
+	}
+	fputc(']', out);
+}
+
+void report_json(FILE *out, const struct profile *p, struct symbolizer *s,
+		 const struct report_opts *o)
+{
+	static const char *const cnames[HT_NCOUNTERS] = {
+		[HT_C_DROP_ALLOC] = "dropped_live_map_full",
+		[HT_C_DROP_STACK] = "dropped_stack_map_full",
+		[HT_C_DROP_AGG] = "dropped_aggregate_map_full",
+		[HT_C_DROP_MAPPING] = "dropped_mapping_map_full",
+		[HT_C_DROP_THREAD] = "dropped_thread_map_full",
+		[HT_C_UNKNOWN_FREE] = "frees_before_attach",
+		[HT_C_NESTED] = "nested_calls",
+		[HT_C_TRUNCATED] = "truncated_stacks",
+	};
+	int64_t total = profile_total_bytes(p);
+	char when[32];
+	time_t now = time(NULL);
+	size_t i, shown;
+
+	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", gmtime(&now));
+	fprintf(out, "{\"heaptrail\":1,\"pid\":%d,\"comm\":", o->pid);
+	jstr(out, o->comm);
+	fputs(",\"cmdline\":", out);
+	jstr(out, o->cmdline);
+	fprintf(out, ",\"time\":\"%s\",\"elapsed_s\":%.3f,\"final\":%s,", when,
+		o->elapsed, o->final ? "true" : "false");
+	fprintf(out, "\"outstanding_bytes\":%" PRId64 ",", total);
+	totals(out, "heap", &p->heap);
+	fputc(',', out);
+	totals(out, "mmap", &p->mmap);
+	fputc(',', out);
+	totals(out, "brk", &p->brk);
+	fputs(",\"counters\":{", out);
+	for (i = 0; i < HT_NCOUNTERS; i++)
+		fprintf(out, "%s\"%s\":%" PRIu64, i ? "," : "", cnames[i],
+			p->counters[i]);
+	fputs("},\"process\":", out);
+	if (o->mem && o->mem0)
+		fprintf(out,
+			"{\"rss_bytes\":%" PRIu64 ",\"anon_bytes\":%" PRIu64
+			",\"rss_growth_bytes\":%" PRId64
+			",\"anon_growth_bytes\":%" PRId64 "}",
+			o->mem->rss, o->mem->anon,
+			(int64_t)(o->mem->rss - o->mem0->rss),
+			(int64_t)(o->mem->anon - o->mem0->anon));
+	else
+		fputs("null", out);
+	fputs(",\"suspected_leaks\":[", out);
+	for (i = 0; i < o->nsus; i++) {
+		const struct leak_suspect *l = &o->sus[i];
+
+		fprintf(out,
+			"%s{\"stack\":%ld,\"kind\":\"%s\",\"rate_bytes_per_min\":%.1f,"
+			"\"confidence\":\"%s\",\"r2\":%.4f,\"growing_share\":%.4f,"
+			"\"samples\":%zu,\"span_s\":%.3f,\"growth_bytes\":%" PRId64 "}",
+			i ? "," : "", report_find(p, &l->key) + 1,
+			kind_name(l->key.kind), l->rate,
+			leak_confidence_name(l->confidence), l->r2, l->growing,
+			l->samples, l->span_s, l->growth);
+	}
+	shown = p->n < (size_t)o->top ? p->n : (size_t)o->top;
+	fprintf(out, "],\"stacks_total\":%zu,\"stacks\":[", p->n);
+	for (i = 0; i < shown; i++) {
+		const struct prof_entry *e = &p->v[i];
+		double age = e->agg.live_count > 0 ?
+			(p->now_ms - (double)e->agg.ts_sum_ms / e->agg.live_count) / 1000.0 : 0;
+
+		fprintf(out,
+			"%s{\"rank\":%zu,\"kind\":\"%s\",\"live_bytes\":%" PRId64
+			",\"live_count\":%" PRId64 ",\"alloc_bytes\":%" PRIu64
+			",\"alloc_count\":%" PRIu64 ",\"free_bytes\":%" PRIu64
+			",\"free_count\":%" PRIu64 ",\"share\":%.4f,\"avg_age_s\":%.3f,",
+			i ? "," : "", i + 1, kind_name(e->key.kind),
+			(int64_t)e->agg.live_bytes, (int64_t)e->agg.live_count,
+			(uint64_t)e->agg.alloc_bytes, (uint64_t)e->agg.alloc_count,
+			(uint64_t)e->agg.free_bytes, (uint64_t)e->agg.free_count,
+			total > 0 ? (double)e->agg.live_bytes / total : 0.0, age);
+		frames(out, e, s);
+		fputc('}', out);
+	}
+	fputs("]}\n", out);
+	fflush(out);
+}
