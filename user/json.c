@@ -86,6 +86,7 @@ void report_json(FILE *out, const struct profile *p, struct symbolizer *s,
 	jstr(out, o->cmdline);
 	fprintf(out, ",\"time\":\"%s\",\"elapsed_s\":%.3f,\"final\":%s,", when,
 		o->elapsed, o->final ? "true" : "false");
+	fprintf(out, "\"min_age_s\":%.3f,", o->min_age);
 	fprintf(out, "\"outstanding_bytes\":%" PRId64 ",", total);
 	totals(out, "heap", &p->heap);
 	fputc(',', out);
@@ -137,6 +138,16 @@ void report_json(FILE *out, const struct profile *p, struct symbolizer *s,
 			(uint64_t)e->agg.alloc_bytes, (uint64_t)e->agg.alloc_count,
 			(uint64_t)e->agg.free_bytes, (uint64_t)e->agg.free_count,
 			total > 0 ? (double)e->agg.live_bytes / total : 0.0, age);
+		if (o->ages) {
+			int b;
+
+			fprintf(out, "\"oldest_age_s\":%.3f,\"age_histogram\":{",
+				o->ages[i].oldest_ms / 1000.0);
+			for (b = 0; b < AGE_BUCKETS; b++)
+				fprintf(out, "%s\"%s\":%" PRIu64, b ? "," : "",
+					age_bucket_names[b], o->ages[i].hist[b]);
+			fputs("},", out);
+		}
 		frames(out, e, s);
 		fputc('}', out);
 	}

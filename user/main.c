@@ -29,6 +29,7 @@
 #include <bpf/btf.h>
 #include <bpf/libbpf.h>
 
+#include "ages.h"
 #include "attach.h"
 #include "elfimg.h"
 #include "folded.h"
@@ -57,6 +58,8 @@ struct opts {
 	bool folded_dir;
 	const char *pprof;
 	bool json;
+	bool ages;		/* walk live allocations for their ages */
+	double min_age;
 	const char *btf;
 	const char *libc;
 	enum unwind_mode unwind;
@@ -112,6 +115,10 @@ static void usage(FILE *f)
 "  -f, --folded PATH      write folded stacks of outstanding bytes at every\n"
 "                         report: to PATH, or to a new file per report if\n"
 "                         PATH is a directory\n"
+"      --ages             per stack, the oldest live allocation and an age\n"
+"                         histogram (reads every live allocation: slower)\n"
+"      --min-age SEC      count only allocations at least SEC seconds old\n"
+"                         (implies --ages)\n"
 "      --json             print each report as one JSON object per line\n"
 "                         (schema: user/report.schema.json)\n"
 "      --pprof FILE       write a gzipped pprof profile (inuse/alloc space and\n"
@@ -155,7 +162,7 @@ static unsigned long parse_count(const char *s, const char *what,
 
 static void parse_opts(int argc, char **argv, struct opts *o)
 {
-	enum { O_UNWIND = 256, O_MAXA, O_MAXS, O_MAXM, O_BTF, O_LIBC, O_PPROF, O_JSON };
+	enum { O_UNWIND = 256, O_MAXA, O_MAXS, O_MAXM, O_BTF, O_LIBC, O_PPROF, O_JSON, O_AGES, O_MINAGE };
 	static const struct option lo[] = {
 		{ "pid", required_argument, NULL, 'p' },
 		{ "interval", required_argument, NULL, 'i' },
@@ -164,6 +171,8 @@ static void parse_opts(int argc, char **argv, struct opts *o)
 		{ "folded", required_argument, NULL, 'f' },
 		{ "pprof", required_argument, NULL, O_PPROF },
 		{ "json", no_argument, NULL, O_JSON },
+		{ "ages", no_argument, NULL, O_AGES },
+		{ "min-age", required_argument, NULL, O_MINAGE },
 		{ "unwind", required_argument, NULL, O_UNWIND },
 		{ "max-allocs", required_argument, NULL, O_MAXA },
 		{ "max-stacks", required_argument, NULL, O_MAXS },
@@ -201,6 +210,13 @@ static void parse_opts(int argc, char **argv, struct opts *o)
 			break;
 		case 'f':
 			o->folded = optarg;
+			break;
+		case O_AGES:
+			o->ages = true;
+			break;
+		case O_MINAGE:
+			o->min_age = parse_seconds(optarg, "--min-age", false);
+			o->ages = true;
 			break;
 		case O_JSON:
 			o->json = true;
@@ -446,6 +462,7 @@ static void report(struct session *s, bool final)
 		.final = final,
 	};
 	struct leak_suspect *sus = NULL;
+	struct age_row *ages = NULL;
 	struct profile p;
 	char path[PATH_MAX];
 	int err;
@@ -463,11 +480,22 @@ static void report(struct session *s, bool final)
 		ro.mem = &s->mem;
 		ro.mem0 = &s->mem0;
 	}
+	if (s->o.ages) {
+		err = ages_collect(bpf_map__fd(s->skel->maps.allocs),
+				   bpf_map__fd(s->skel->maps.mappings), &p,
+				   s->o.min_age * 1000, &ages);
+		if (err)
+			fprintf(stderr, "heaptrail: cannot read allocation ages: %s\n",
+				strerror(-err));
+		ro.ages = ages;
+		ro.min_age = s->o.min_age;
+	}
 	if (s->o.json)
 		report_json(stdout, &p, &s->sym, &ro);
 	else
 		report_print(stdout, &p, &s->sym, &ro);
 	free(sus);
+	free(ages);
 	if (s->o.folded) {
 		err = folded_write(s->o.folded, s->o.folded_dir, s->o.pid, &p,
 				   &s->sym, path, sizeof(path));

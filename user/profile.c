@@ -4,6 +4,7 @@
  * stack, never the live allocations themselves, so a report costs the
  * same with ten or ten million allocations outstanding.
  */
+#define _GNU_SOURCE
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -142,6 +143,43 @@ void profile_free(struct profile *p)
 	free(p->v);
 	p->v = NULL;
 	p->n = 0;
+}
+
+static int cmp_index(const void *a, const void *b, void *arg)
+{
+	const struct prof_entry *v = arg;
+
+	return cmp_live(&v[*(const size_t *)a], &v[*(const size_t *)b]);
+}
+
+/* Sort p by live bytes, carrying a parallel array of elem-sized rows. */
+int profile_sort(struct profile *p, void *rows, size_t elem)
+{
+	size_t *ord = malloc((p->n + 1) * sizeof(*ord)), i;
+	struct prof_entry *v = malloc((p->n + 1) * sizeof(*v));
+	char *r = rows ? malloc((p->n + 1) * elem) : NULL;
+
+	if (!ord || !v || (rows && !r)) {
+		free(ord);
+		free(v);
+		free(r);
+		return -ENOMEM;
+	}
+	for (i = 0; i < p->n; i++)
+		ord[i] = i;
+	qsort_r(ord, p->n, sizeof(*ord), cmp_index, p->v);
+	for (i = 0; i < p->n; i++) {
+		v[i] = p->v[ord[i]];
+		if (r)
+			memcpy(r + i * elem, (char *)rows + ord[i] * elem, elem);
+	}
+	memcpy(p->v, v, p->n * sizeof(*v));
+	if (r)
+		memcpy(rows, r, p->n * elem);
+	free(ord);
+	free(v);
+	free(r);
+	return 0;
 }
 
 int64_t profile_total_bytes(const struct profile *p)

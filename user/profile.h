@@ -34,6 +34,8 @@ int profile_read(int aggs_fd, int stacks_fd, int counters_fd,
 		 struct profile *p);
 void profile_free(struct profile *p);
 int64_t profile_total_bytes(const struct profile *p);
+/* Sort p by live bytes, carrying a parallel array of elem-sized rows. */
+int profile_sort(struct profile *p, void *rows, size_t elem);
 const char *kind_name(uint32_t kind);
 uint64_t monotonic_ms(void);
 

@@ -47,6 +47,22 @@ long report_find(const struct profile *p, const struct ht_agg_key *key)
 	return -1;
 }
 
+static void print_ages(FILE *out, const struct age_row *a)
+{
+	const char *sep = "";
+	int b;
+
+	fprintf(out, "oldest %.1f s [", a->oldest_ms / 1000.0);
+	for (b = 0; b < AGE_BUCKETS; b++) {
+		if (!a->hist[b])
+			continue;
+		fprintf(out, "%s%s:%" PRIu64, sep, age_bucket_names[b],
+			a->hist[b]);
+		sep = " ";
+	}
+	fprintf(out, "], ");
+}
+
 static void print_memory(FILE *out, const struct profile *p,
 			 const struct report_opts *o)
 {
@@ -147,8 +163,10 @@ void report_print(FILE *out, const struct profile *p, struct symbolizer *s,
 		c[HT_C_UNKNOWN_FREE], c[HT_C_NESTED]);
 
 	shown = p->n < (size_t)o->top ? p->n : (size_t)o->top;
-	fprintf(out, "top %zu of %zu stacks by outstanding bytes:\n", shown,
-		p->n);
+	fprintf(out, "top %zu of %zu stacks by outstanding bytes", shown, p->n);
+	if (o->min_age)
+		fprintf(out, " (allocations at least %.1f s old)", o->min_age);
+	fprintf(out, ":\n");
 	for (i = 0; i < shown; i++) {
 		const struct prof_entry *e = &p->v[i];
 		double age = 0;
@@ -158,12 +176,14 @@ void report_print(FILE *out, const struct profile *p, struct symbolizer *s,
 						   e->agg.live_count) / 1000.0;
 		fprintf(out,
 			"#%zu %" PRId64 " bytes (%s) in %" PRId64
-			" allocations, %.1f%% of total, avg age %.1f s, %s\n",
+			" allocations, %.1f%% of total, avg age %.1f s, ",
 			i + 1, (int64_t)e->agg.live_bytes,
 			fmt_bytes(e->agg.live_bytes, b1, sizeof(b1)),
 			(int64_t)e->agg.live_count,
-			total > 0 ? 100.0 * e->agg.live_bytes / total : 0.0, age,
-			kind_name(e->key.kind));
+			total > 0 ? 100.0 * e->agg.live_bytes / total : 0.0, age);
+		if (o->ages)
+			print_ages(out, &o->ages[i]);
+		fprintf(out, "%s\n", kind_name(e->key.kind));
 		if (!e->nips)
 			fprintf(out, "        [stack not recorded: map full]\n");
 		for (j = 0; j < e->nips; j++)

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <sys/types.h>
 
+#include "ages.h"
 #include "procmem.h"
 #include "profile.h"
 #include "symbolize.h"
@@ -22,6 +23,8 @@ struct report_opts {
 	size_t nsus;
 	const struct proc_mem *mem;	/* now; NULL if unknown */
 	const struct proc_mem *mem0;	/* at attach */
+	const struct age_row *ages;	/* per p->v entry, or NULL */
+	double min_age;			/* seconds; 0: all allocations */
 };
 
 void report_print(FILE *out, const struct profile *p, struct symbolizer *s,

@@ -64,3 +64,23 @@ leak = [s for s in last["stacks"] if s["frames"][0]["function"] == "leak_record"
 assert leak["live_bytes"] == 1024 * leak["live_count"], leak
 PY
 }
+
+# --ages and --min-age: per-stack ages from the live allocations.
+test_min_age_and_histogram() {
+	start_target encode
+	run_ht -p "$TPID" --min-age 1 -i 0.5
+	trigger_target
+	sleep 0.2
+	# first report after the leak: all 50 are younger than 1 s
+	sleep 1.5
+	stop_ht
+	expect_entry encode 50000 50 malloc
+	last_report | grep -qE '^#1 50000 bytes .* oldest 1\.[0-9] s \[<10s:50\], malloc$' ||
+		fail "$(last_report | grep '^#1')"
+	last_report | grep -q '^top 1 of 1 stacks by outstanding bytes (allocations at least 1.0 s old):' ||
+		fail "$(last_report | grep '^top')"
+	# the report right after the leak saw it, but nothing old enough yet
+	awk '/^heaptrail: pid/ {seen = 0} /^heap since attach: allocated 50000 bytes in 50 calls/ {seen = 1}
+	     seen && /^top 0 of 0 stacks .* \(allocations at least 1.0 s old\):/ {ok = 1}
+	     END {exit !ok}' "$HOUT" || fail "no report with the leak too young to count"
+}
