@@ -3,8 +3,6 @@
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/time.h>
-#include <time.h>
 
 #include "folded.h"
 #include "outfile.h"
@@ -113,17 +111,10 @@ int folded_write(const char *target, bool dir, pid_t pid,
 		 size_t outlen)
 {
 	struct fill_arg a = { p, s };
-	struct timeval tv;
-	char stamp[32];
 
-	if (!dir) {
+	if (dir)
+		stamped_path(out, outlen, target, pid, "folded");
+	else
 		snprintf(out, outlen, "%s", target);
-	} else {
-		gettimeofday(&tv, NULL);
-		strftime(stamp, sizeof(stamp), "%Y%m%d-%H%M%S",
-			 localtime(&tv.tv_sec));
-		snprintf(out, outlen, "%s/heaptrail-%d-%s.%03ld.folded", target,
-			 pid, stamp, (long)tv.tv_usec / 1000);
-	}
 	return atomic_write(out, fill, &a);
 }

@@ -57,6 +57,8 @@ struct opts {
 	const char *folded;
 	bool folded_dir;
 	const char *pprof;
+	bool pprof_dir;
+	unsigned keep;		/* files kept per output directory; 0: all */
 	bool json;
 	bool ages;		/* walk live allocations for their ages */
 	double min_age;
@@ -121,8 +123,11 @@ static void usage(FILE *f)
 "                         (implies --ages)\n"
 "      --json             print each report as one JSON object per line\n"
 "                         (schema: user/report.schema.json)\n"
-"      --pprof FILE       write a gzipped pprof profile (inuse/alloc space and\n"
-"                         objects) to FILE at every report\n"
+"      --pprof PATH       write a gzipped pprof profile (inuse/alloc space and\n"
+"                         objects; pid, command line, time and interval in its\n"
+"                         comments) at every report: to PATH, or to a new file\n"
+"                         per report if PATH is a directory\n"
+"      --keep N           in an output directory, keep only the newest N files\n"
 "      --unwind MODE      fp, dwarf or auto (default): where to use .eh_frame\n"
 "                         instead of frame pointers (auto: modules without)\n"
 "      --max-allocs N     live allocations tracked (default 1048576)\n"
@@ -160,9 +165,19 @@ static unsigned long parse_count(const char *s, const char *what,
 	return v;
 }
 
+/* An existing directory, or a path ending in '/': one file per report. */
+static bool is_dir_arg(const char *path)
+{
+	size_t l = strlen(path);
+	struct stat st;
+
+	return (!stat(path, &st) && S_ISDIR(st.st_mode)) ||
+	       (l && path[l - 1] == '/');
+}
+
 static void parse_opts(int argc, char **argv, struct opts *o)
 {
-	enum { O_UNWIND = 256, O_MAXA, O_MAXS, O_MAXM, O_BTF, O_LIBC, O_PPROF, O_JSON, O_AGES, O_MINAGE };
+	enum { O_UNWIND = 256, O_MAXA, O_MAXS, O_MAXM, O_BTF, O_LIBC, O_PPROF, O_JSON, O_AGES, O_MINAGE, O_KEEP };
 	static const struct option lo[] = {
 		{ "pid", required_argument, NULL, 'p' },
 		{ "interval", required_argument, NULL, 'i' },
@@ -172,6 +187,7 @@ static void parse_opts(int argc, char **argv, struct opts *o)
 		{ "pprof", required_argument, NULL, O_PPROF },
 		{ "json", no_argument, NULL, O_JSON },
 		{ "ages", no_argument, NULL, O_AGES },
+		{ "keep", required_argument, NULL, O_KEEP },
 		{ "min-age", required_argument, NULL, O_MINAGE },
 		{ "unwind", required_argument, NULL, O_UNWIND },
 		{ "max-allocs", required_argument, NULL, O_MAXA },
@@ -184,7 +200,6 @@ static void parse_opts(int argc, char **argv, struct opts *o)
 		{},
 	};
 	bool have_interval = false;
-	struct stat st;
 	int c;
 
 	memset(o, 0, sizeof(*o));
@@ -210,6 +225,9 @@ static void parse_opts(int argc, char **argv, struct opts *o)
 			break;
 		case 'f':
 			o->folded = optarg;
+			break;
+		case O_KEEP:
+			o->keep = parse_count(optarg, "--keep", 1000000);
 			break;
 		case O_AGES:
 			o->ages = true;
@@ -268,12 +286,10 @@ static void parse_opts(int argc, char **argv, struct opts *o)
 				 : "no target: give -p PID or -- COMMAND");
 	if (o->duration && !have_interval)
 		o->interval = 0;
-	if (o->folded) {
-		size_t l = strlen(o->folded);
-
-		o->folded_dir = (!stat(o->folded, &st) && S_ISDIR(st.st_mode)) ||
-				(l && o->folded[l - 1] == '/');
-	}
+	o->folded_dir = o->folded && is_dir_arg(o->folded);
+	o->pprof_dir = o->pprof && is_dir_arg(o->pprof);
+	if (o->keep && !o->folded_dir && !o->pprof_dir)
+		die_usage("--keep needs --folded or --pprof with a directory");
 }
 
 static int libbpf_print(enum libbpf_print_level level, const char *fmt,
@@ -503,6 +519,8 @@ static void report(struct session *s, bool final)
 			fprintf(stderr, "heaptrail: cannot write %s: %s\n", path,
 				strerror(-err));
 			s->write_failed = true;
+		} else if (s->o.folded_dir && s->o.keep) {
+			prune_stamped(s->o.folded, s->o.pid, "folded", s->o.keep);
 		}
 	}
 	if (s->o.pprof) {
@@ -517,11 +535,18 @@ static void report(struct session *s, bool final)
 
 		clock_gettime(CLOCK_REALTIME, &ts);
 		pm.time_ns = ts.tv_sec * 1000000000ULL + ts.tv_nsec;
-		err = pprof_write(s->o.pprof, &p, &s->sym, &pm);
+		if (s->o.pprof_dir)
+			stamped_path(path, sizeof(path), s->o.pprof, s->o.pid,
+				     "pb.gz");
+		else
+			snprintf(path, sizeof(path), "%s", s->o.pprof);
+		err = pprof_write(path, &p, &s->sym, &pm);
 		if (err) {
 			fprintf(stderr, "heaptrail: cannot write %s: %s\n",
-				s->o.pprof, strerror(-err));
+				path, strerror(-err));
 			s->write_failed = true;
+		} else if (s->o.pprof_dir && s->o.keep) {
+			prune_stamped(s->o.pprof, s->o.pid, "pb.gz", s->o.keep);
 		}
 	}
 	profile_free(&p);
@@ -686,7 +711,7 @@ int main(int argc, char **argv)
 				    strerror(-err));
 	}
 	if (s.o.pprof) {
-		err = check_writable(s.o.pprof, false);
+		err = check_writable(s.o.pprof, s.o.pprof_dir);
 		if (err)
 			return fail("cannot write pprof output %s: %s", s.o.pprof,
 				    strerror(-err));

@@ -3,7 +3,10 @@
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
+#include <dirent.h>
 #include <sys/stat.h>
+#include <sys/time.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "outfile.h"
@@ -63,4 +66,69 @@ int check_writable(const char *path, int is_dir)
 	close(fd);
 	unlink(tmp);
 	return 0;
+}
+
+void stamped_path(char *out, size_t len, const char *dir, int pid,
+		  const char *ext)
+{
+	struct timeval tv;
+	char stamp[32];
+
+	gettimeofday(&tv, NULL);
+	strftime(stamp, sizeof(stamp), "%Y%m%d-%H%M%S", localtime(&tv.tv_sec));
+	snprintf(out, len, "%s/heaptrail-%d-%s.%03ld.%s", dir, pid, stamp,
+		 (long)tv.tv_usec / 1000, ext);
+}
+
+static int cmp_name(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+int prune_stamped(const char *dir, int pid, const char *ext, unsigned keep)
+{
+	char prefix[64], path[PATH_MAX], **names = NULL;
+	size_t n = 0, cap = 0, i, pl, el = strlen(ext);
+	struct dirent *d;
+	int err = 0;
+	DIR *dd;
+
+	snprintf(prefix, sizeof(prefix), "heaptrail-%d-", pid);
+	pl = strlen(prefix);
+	dd = opendir(dir);
+	if (!dd)
+		return -errno;
+	while ((d = readdir(dd))) {
+		size_t l = strlen(d->d_name);
+
+		if (l <= pl + el + 1 || strncmp(d->d_name, prefix, pl) ||
+		    strcmp(d->d_name + l - el, ext) || d->d_name[l - el - 1] != '.')
+			continue;
+		if (n == cap) {
+			char **v = realloc(names, (cap = cap ? cap * 2 : 64) *
+							  sizeof(*v));
+
+			if (!v) {
+				err = -ENOMEM;
+				break;
+			}
+			names = v;
+		}
+		if (!(names[n] = strdup(d->d_name))) {
+			err = -ENOMEM;
+			break;
+		}
+		n++;
+	}
+	closedir(dd);
+	qsort(names, n, sizeof(*names), cmp_name);
+	for (i = 0; !err && n > keep && i < n - keep; i++) {
+		snprintf(path, sizeof(path), "%s/%s", dir, names[i]);
+		if (unlink(path) && errno != ENOENT)
+			err = -errno;
+	}
+	for (i = 0; i < n; i++)
+		free(names[i]);
+	free(names);
+	return err;
 }

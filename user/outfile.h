@@ -10,6 +10,11 @@
  * readers never see a half-written file.
  */
 int atomic_write(const char *path, int (*fill)(FILE *f, void *arg), void *arg);
+/* dir/heaptrail-PID-YYYYmmdd-HHMMSS.mmm.EXT: names sort by time. */
+void stamped_path(char *out, size_t len, const char *dir, int pid,
+		  const char *ext);
+/* Delete all but the newest keep files named by stamped_path(). */
+int prune_stamped(const char *dir, int pid, const char *ext, unsigned keep);
 /* 0 if a file can be created in path's directory. */
 int check_writable(const char *path, int is_dir);
 
