@@ -270,59 +270,52 @@ static __always_inline __u64 mul_sat(__u64 a, __u64 b)
 	return b > q ? ~0ULL : a * b;
 }
 
-SEC("uprobe")
-int BPF_KPROBE(malloc_enter, __u64 size)
+static __always_inline int free_enter(struct pt_regs *ctx, __u64 ptr)
 {
-	return enter(ctx, HT_MALLOC, size, 0);
+	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+	struct tstate *t;
+
+	if (!ptr || !is_target())
+		return 0;
+	t = bpf_map_lookup_elem(&threads, &tid);
+	if (t && inside(t, PT_REGS_SP(ctx)))
+		return 0;	/* realloc(p, 0) frees p itself: counted there */
+	heap_free(ptr);
+	return 0;
 }
 
+/*
+ * One entry program serves every allocator function; the attach cookie
+ * says which. That lets a single uprobe_multi link carry all of them.
+ */
 SEC("uprobe")
-int BPF_KPROBE(calloc_enter, __u64 n, __u64 size)
+int alloc_enter(struct pt_regs *ctx)
 {
-	return enter(ctx, HT_CALLOC, mul_sat(n, size), 0);
-}
+	__u64 a0 = PT_REGS_PARM1(ctx), a1 = PT_REGS_PARM2(ctx);
+	__u64 a2 = PT_REGS_PARM3(ctx);
+	__u32 kind = bpf_get_attach_cookie(ctx);
 
-SEC("uprobe")
-int BPF_KPROBE(realloc_enter, __u64 ptr, __u64 size)
-{
-	return enter(ctx, HT_REALLOC, size, ptr);
-}
-
-SEC("uprobe")
-int BPF_KPROBE(reallocarray_enter, __u64 ptr, __u64 n, __u64 size)
-{
-	return enter(ctx, HT_REALLOCARRAY, mul_sat(n, size), ptr);
-}
-
-SEC("uprobe")
-int BPF_KPROBE(posix_memalign_enter, __u64 memptr, __u64 align, __u64 size)
-{
-	return enter(ctx, HT_POSIX_MEMALIGN, size, memptr);
-}
-
-SEC("uprobe")
-int BPF_KPROBE(aligned_alloc_enter, __u64 align, __u64 size)
-{
-	return enter(ctx, HT_ALIGNED_ALLOC, size, 0);
-}
-
-SEC("uprobe")
-int BPF_KPROBE(memalign_enter, __u64 align, __u64 size)
-{
-	return enter(ctx, HT_MEMALIGN, size, 0);
-}
-
-SEC("uprobe")
-int BPF_KPROBE(valloc_enter, __u64 size)
-{
-	return enter(ctx, HT_VALLOC, size, 0);
-}
-
-SEC("uprobe")
-int BPF_KPROBE(pvalloc_enter, __u64 size)
-{
-	/* pvalloc hands out whole pages */
-	return enter(ctx, HT_PVALLOC, (size + PAGE_SIZE - 1) & ~(PAGE_SIZE - 1), 0);
+	switch (kind) {
+	case HT_FREE:
+		return free_enter(ctx, a0);
+	case HT_MALLOC:
+	case HT_VALLOC:
+		return enter(ctx, kind, a0, 0);
+	case HT_PVALLOC:	/* pvalloc hands out whole pages */
+		return enter(ctx, kind, (a0 + PAGE_SIZE - 1) & ~(PAGE_SIZE - 1), 0);
+	case HT_CALLOC:
+		return enter(ctx, kind, mul_sat(a0, a1), 0);
+	case HT_REALLOC:
+		return enter(ctx, kind, a1, a0);
+	case HT_REALLOCARRAY:
+		return enter(ctx, kind, mul_sat(a1, a2), a0);
+	case HT_POSIX_MEMALIGN:
+		return enter(ctx, kind, a2, a0);
+	case HT_ALIGNED_ALLOC:
+	case HT_MEMALIGN:
+		return enter(ctx, kind, a1, 0);
+	}
+	return 0;
 }
 
 /* One return program serves every allocator: the state says which call. */
@@ -364,21 +357,6 @@ int BPF_KRETPROBE(alloc_exit, __u64 ret)
 		break;
 	}
 	heap_record(ctx, addr, size, kind);
-	return 0;
-}
-
-SEC("uprobe")
-int BPF_KPROBE(free_enter, __u64 ptr)
-{
-	__u32 tid = (__u32)bpf_get_current_pid_tgid();
-	struct tstate *t;
-
-	if (!ptr || !is_target())
-		return 0;
-	t = bpf_map_lookup_elem(&threads, &tid);
-	if (t && inside(t, PT_REGS_SP(ctx)))
-		return 0;	/* realloc(p, 0) frees p itself: counted there */
-	heap_free(ptr);
 	return 0;
 }
 

@@ -2,10 +2,16 @@
 /* Attach heaptrail's programs to one process's libc and to syscalls. */
 #include <errno.h>
 #include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <bpf/bpf.h>
+#include <bpf/btf.h>
 
 #include <bpf/libbpf.h>
 
 #include "attach.h"
+#include "heaptrail.h"
 #include "heaptrail.skel.h"
 
 const struct pmap *find_libc(const struct pmaps *maps)
@@ -40,10 +46,64 @@ static int add_link(struct attach *a, struct bpf_link *l)
 	return 0;
 }
 
-static int probe(struct attach *a, struct bpf_program *prog, pid_t pid,
-		 const char *path, uint64_t off, bool ret)
+/* libbpf 1.1 predates uprobe_multi: its few constants, from the UAPI */
+#define HT_BPF_TRACE_UPROBE_MULTI 48
+#define HT_BPF_F_UPROBE_MULTI_RETURN 1U
+
+bool uprobe_multi_supported(void)
 {
-	LIBBPF_OPTS(bpf_uprobe_opts, opts, .retprobe = ret);
+	struct btf *btf = btf__load_vmlinux_btf();
+	bool ok;
+
+	if (libbpf_get_error(btf))
+		return false;
+	ok = btf__find_by_name_kind(btf, "bpf_uprobe_multi_link",
+				    BTF_KIND_STRUCT) > 0;
+	btf__free(btf);
+	return ok;
+}
+
+void prepare_uprobe_multi(struct heaptrail_bpf *skel)
+{
+	bpf_program__set_expected_attach_type(skel->progs.alloc_enter,
+					      HT_BPF_TRACE_UPROBE_MULTI);
+	bpf_program__set_expected_attach_type(skel->progs.alloc_exit,
+					      HT_BPF_TRACE_UPROBE_MULTI);
+}
+
+/* BPF_LINK_CREATE for a uprobe_multi link, by raw bpf(2). */
+static int uprobe_multi_link(int prog_fd, const char *path, const uint64_t *off,
+			     const uint64_t *cookies, uint32_t cnt, bool ret,
+			     pid_t pid)
+{
+	union {
+		struct {
+			uint32_t prog_fd, target_fd, attach_type, flags;
+			uint64_t path, offsets, ref_ctr_offsets, cookies;
+			uint32_t cnt, flags2, pid;
+		} lc;
+		char pad[128];
+	} attr;
+	int fd;
+
+	memset(&attr, 0, sizeof(attr));
+	attr.lc.prog_fd = prog_fd;
+	attr.lc.attach_type = HT_BPF_TRACE_UPROBE_MULTI;
+	attr.lc.path = (uintptr_t)path;
+	attr.lc.offsets = (uintptr_t)off;
+	attr.lc.cookies = (uintptr_t)cookies;
+	attr.lc.cnt = cnt;
+	attr.lc.flags2 = ret ? HT_BPF_F_UPROBE_MULTI_RETURN : 0;
+	attr.lc.pid = pid;
+	fd = syscall(__NR_bpf, BPF_LINK_CREATE, &attr, sizeof(attr));
+	return fd < 0 ? -errno : fd;
+}
+
+static int probe(struct attach *a, struct bpf_program *prog, pid_t pid,
+		 const char *path, uint64_t off, uint64_t cookie, bool ret)
+{
+	LIBBPF_OPTS(bpf_uprobe_opts, opts, .retprobe = ret,
+		    .bpf_cookie = cookie);
 
 	return add_link(a, bpf_program__attach_uprobe_opts(prog, pid, path, off,
 							   &opts));
@@ -54,47 +114,61 @@ int attach_allocators(struct heaptrail_bpf *skel, pid_t pid, const char *path,
 {
 	/* aligned_alloc and memalign share one address in glibc: the first
 	 * name listed labels both */
-	const struct {
+	static const struct {
 		const char *name;
-		struct bpf_program *prog;
+		uint32_t kind;
 	} fn[] = {
-		{ "malloc", skel->progs.malloc_enter },
-		{ "calloc", skel->progs.calloc_enter },
-		{ "realloc", skel->progs.realloc_enter },
-		{ "reallocarray", skel->progs.reallocarray_enter },
-		{ "posix_memalign", skel->progs.posix_memalign_enter },
-		{ "aligned_alloc", skel->progs.aligned_alloc_enter },
-		{ "memalign", skel->progs.memalign_enter },
-		{ "valloc", skel->progs.valloc_enter },
-		{ "pvalloc", skel->progs.pvalloc_enter },
-		{ "free", skel->progs.free_enter },
+		{ "malloc", HT_MALLOC },
+		{ "calloc", HT_CALLOC },
+		{ "realloc", HT_REALLOC },
+		{ "reallocarray", HT_REALLOCARRAY },
+		{ "posix_memalign", HT_POSIX_MEMALIGN },
+		{ "aligned_alloc", HT_ALIGNED_ALLOC },
+		{ "memalign", HT_MEMALIGN },
+		{ "valloc", HT_VALLOC },
+		{ "pvalloc", HT_PVALLOC },
+		{ "free", HT_FREE },
 	};
-	uint64_t done[sizeof(fn) / sizeof(fn[0])];
-	size_t i, j, ndone = 0;
-	int err;
+	uint64_t off[16], cookie[16], vaddr;
+	size_t i, j, n = 0, nret;
+	int err = 0, fd;
 
 	for (i = 0; i < sizeof(fn) / sizeof(fn[0]); i++) {
-		uint64_t vaddr, off;
-
 		if (elf_img_sym_addr(libc, fn[i].name, &vaddr) ||
-		    elf_img_vaddr_to_off(libc, vaddr, &off))
+		    elf_img_vaddr_to_off(libc, vaddr, &off[n]))
 			continue;	/* older libcs lack some of them */
-		for (j = 0; j < ndone && done[j] != off; j++)
+		for (j = 0; j < n && off[j] != off[n]; j++)
 			;
-		if (j < ndone)
+		if (j < n)
 			continue;
-		done[ndone++] = off;
-		err = probe(a, fn[i].prog, pid, path, off, false);
-		if (!err && fn[i].prog != skel->progs.free_enter)
-			err = probe(a, skel->progs.alloc_exit, pid, path, off,
-				    true);
-		if (err)
-			return err;
-		a->nfuncs++;
+		cookie[n++] = fn[i].kind;
 	}
-	if (elf_img_sym_addr(libc, "malloc", &done[0]))
+	if (elf_img_sym_addr(libc, "malloc", &vaddr))
 		return -ENOENT;
-	return 0;
+	/* free is last: the return probes take the others */
+	nret = n - (cookie[n - 1] == HT_FREE);
+	a->nfuncs = n;
+	if (a->multi) {
+		fd = uprobe_multi_link(bpf_program__fd(skel->progs.alloc_enter),
+				       path, off, cookie, n, false, pid);
+		if (fd < 0)
+			return fd;
+		a->raw[0] = fd;
+		fd = uprobe_multi_link(bpf_program__fd(skel->progs.alloc_exit),
+				       path, off, cookie, nret, true, pid);
+		if (fd < 0)
+			return fd;
+		a->raw[1] = fd;
+		return 0;
+	}
+	for (i = 0; i < n && !err; i++) {
+		err = probe(a, skel->progs.alloc_enter, pid, path, off[i],
+			    cookie[i], false);
+		if (!err && i < nret)
+			err = probe(a, skel->progs.alloc_exit, pid, path, off[i],
+				    cookie[i], true);
+	}
+	return err;
 }
 
 int attach_syscalls(struct heaptrail_bpf *skel, struct attach *a)
@@ -119,6 +193,13 @@ int attach_syscalls(struct heaptrail_bpf *skel, struct attach *a)
 
 void detach_all(struct attach *a)
 {
+	int i;
+
+	for (i = 0; i < 2; i++) {
+		if (a->raw[i] > 0)
+			close(a->raw[i]);
+		a->raw[i] = -1;
+	}
 	while (a->n > 0)
 		bpf_link__destroy(a->links[--a->n]);
 }

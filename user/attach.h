@@ -2,6 +2,7 @@
 #ifndef HT_ATTACH_H
 #define HT_ATTACH_H
 
+#include <stdbool.h>
 #include <sys/types.h>
 
 #include "elfimg.h"
@@ -15,12 +16,23 @@ struct bpf_link;
 struct attach {
 	struct bpf_link *links[ATTACH_MAX_LINKS];
 	int n;
+	int raw[2];		/* uprobe_multi link fds, -1 when unused */
 	int nfuncs;		/* allocator functions probed */
+	bool multi;		/* attached through uprobe_multi links */
 };
+
+/* Does the running kernel have uprobe_multi links (Linux 6.6+)? */
+bool uprobe_multi_supported(void);
+/* Before load: let the allocator programs attach through uprobe_multi. */
+void prepare_uprobe_multi(struct heaptrail_bpf *skel);
 
 /* The libc mapping of a process, or NULL if it maps none. */
 const struct pmap *find_libc(const struct pmaps *maps);
-/* Uprobes on the allocator functions of the libc file at path. */
+/*
+ * Uprobes on the allocator functions of the libc file at path: two
+ * uprobe_multi links when a->multi (set up by prepare_uprobe_multi), else
+ * one perf-event uprobe per function and direction.
+ */
 int attach_allocators(struct heaptrail_bpf *skel, pid_t pid, const char *path,
 		      const struct elf_img *libc, struct attach *a);
 /* Tracepoints for mmap/munmap/mremap/brk and thread exit. */

@@ -67,6 +67,7 @@ struct opts {
 	enum unwind_mode unwind;
 	unsigned long max_allocs, max_stacks, max_mappings;
 	bool verbose;
+	bool no_multi;		/* one perf-event uprobe per function */
 };
 
 struct session {
@@ -135,6 +136,8 @@ static void usage(FILE *f)
 "      --max-mappings N   live mappings tracked (default 65536)\n"
 "      --btf FILE         kernel BTF to use instead of /sys/kernel/btf/vmlinux\n"
 "      --libc FILE        libc of COMMAND (default: the one heaptrail uses)\n"
+"      --no-uprobe-multi  one uprobe per function even where the kernel has\n"
+"                         uprobe_multi links (Linux 6.6+, probed at start)\n"
 "  -v, --verbose          print libbpf messages\n"
 "  -h, --help             this help\n");
 }
@@ -177,7 +180,7 @@ static bool is_dir_arg(const char *path)
 
 static void parse_opts(int argc, char **argv, struct opts *o)
 {
-	enum { O_UNWIND = 256, O_MAXA, O_MAXS, O_MAXM, O_BTF, O_LIBC, O_PPROF, O_JSON, O_AGES, O_MINAGE, O_KEEP };
+	enum { O_UNWIND = 256, O_MAXA, O_MAXS, O_MAXM, O_BTF, O_LIBC, O_PPROF, O_JSON, O_AGES, O_MINAGE, O_KEEP, O_NOMULTI };
 	static const struct option lo[] = {
 		{ "pid", required_argument, NULL, 'p' },
 		{ "interval", required_argument, NULL, 'i' },
@@ -188,6 +191,7 @@ static void parse_opts(int argc, char **argv, struct opts *o)
 		{ "json", no_argument, NULL, O_JSON },
 		{ "ages", no_argument, NULL, O_AGES },
 		{ "keep", required_argument, NULL, O_KEEP },
+		{ "no-uprobe-multi", no_argument, NULL, O_NOMULTI },
 		{ "min-age", required_argument, NULL, O_MINAGE },
 		{ "unwind", required_argument, NULL, O_UNWIND },
 		{ "max-allocs", required_argument, NULL, O_MAXA },
@@ -225,6 +229,9 @@ static void parse_opts(int argc, char **argv, struct opts *o)
 			break;
 		case 'f':
 			o->folded = optarg;
+			break;
+		case O_NOMULTI:
+			o->no_multi = true;
 			break;
 		case O_KEEP:
 			o->keep = parse_count(optarg, "--keep", 1000000);
@@ -420,6 +427,8 @@ static int open_and_load(struct session *s, const struct elf_img *libc)
 		return -errno;
 	s->skel = skel;
 	skel->rodata->targ_tgid = s->o.pid;
+	if (s->links.multi)
+		prepare_uprobe_multi(skel);
 	bpf_map__set_max_entries(skel->maps.allocs, s->o.max_allocs);
 	bpf_map__set_max_entries(skel->maps.stacks, s->o.max_stacks);
 	bpf_map__set_max_entries(skel->maps.aggs, s->o.max_stacks);
@@ -788,6 +797,7 @@ int main(int argc, char **argv)
 		unwind_scan(&s.unw, &s.sym, s.o.pid, s.o.unwind);
 	}
 
+	s.links.multi = !s.o.no_multi && uprobe_multi_supported();
 	err = open_and_load(&s, libc);
 	if (err) {
 		if (err == -EPERM || err == -EACCES)
@@ -821,8 +831,9 @@ int main(int argc, char **argv)
 	s.pidfd = syscall(SYS_pidfd_open, s.o.pid, 0);
 	sample_now(&s);
 	fprintf(stderr,
-		"heaptrail: tracing PID %d (%s): %d allocator functions in %s, %zu unwind rows in %zu modules%s\n",
-		s.o.pid, s.comm, s.links.nfuncs, libc_path, s.unw.nrows,
+		"heaptrail: tracing PID %d (%s): %d allocator functions in %s (%s), %zu unwind rows in %zu modules%s\n",
+		s.o.pid, s.comm, s.links.nfuncs, libc_path,
+		s.links.multi ? "uprobe_multi" : "uprobes", s.unw.nrows,
 		s.unw.nmods, s.o.duration ? "" : "; Ctrl-C to stop");
 	if (!s.gone)
 		run(&s);

@@ -29,8 +29,19 @@ test_balanced_loop_not_reported() {
 }
 
 test_allocator_kinds() {
+	allocator_kinds
+	grep -q "(uprobe_multi)" "$HERR" || fail "not attached by uprobe_multi: $(cat "$HERR")"
+}
+
+# The same through one perf-event uprobe per function (kernels < 6.6).
+test_allocator_kinds_uprobe_fallback() {
+	allocator_kinds --no-uprobe-multi
+	grep -q "(uprobes)" "$HERR" || fail "not attached by uprobes: $(cat "$HERR")"
+}
+
+allocator_kinds() {
 	start_target kinds
-	run_ht -p "$TPID"
+	run_ht -p "$TPID" "$@"
 	trigger_target
 	stop_ht
 	expect_entry leak_calloc 1230 1 calloc
