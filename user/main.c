@@ -440,10 +440,10 @@ static int open_and_load(struct session *s, const struct elf_img *libc)
 	return err;
 }
 
-static int read_profile(struct session *s, struct profile *p)
+static int read_profile(struct session *s, struct profile *p, bool frames)
 {
 	return profile_read(bpf_map__fd(s->skel->maps.aggs),
-			    bpf_map__fd(s->skel->maps.stacks),
+			    frames ? bpf_map__fd(s->skel->maps.stacks) : -1,
 			    bpf_map__fd(s->skel->maps.counters), p);
 }
 
@@ -470,7 +470,7 @@ static void sample_now(struct session *s)
 {
 	struct profile p;
 
-	if (read_profile(s, &p))
+	if (read_profile(s, &p, false))
 		return;
 	sample(s, &p);
 	profile_free(&p);
@@ -492,7 +492,7 @@ static void report(struct session *s, bool final)
 	char path[PATH_MAX];
 	int err;
 
-	err = read_profile(s, &p);
+	err = read_profile(s, &p, true);
 	if (err) {
 		fprintf(stderr, "heaptrail: cannot read BPF maps: %s\n",
 			strerror(-err));

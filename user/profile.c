@@ -126,7 +126,7 @@ int profile_read(int aggs_fd, int stacks_fd, int counters_fd, struct profile *p)
 		memset(e, 0, sizeof(*e));
 		e->key = key;
 		e->agg = a;
-		if (key.stack &&
+		if (key.stack && stacks_fd >= 0 &&
 		    !bpf_map_lookup_elem(stacks_fd, &key.stack, e->ips))
 			while (e->nips < HT_MAX_FRAMES && e->ips[e->nips])
 				e->nips++;

@@ -30,6 +30,7 @@ struct profile {
 	uint64_t now_ms;	/* CLOCK_MONOTONIC, as the BPF timestamps */
 };
 
+/* stacks_fd < 0: totals only, frames left out (cheap, for sampling). */
 int profile_read(int aggs_fd, int stacks_fd, int counters_fd,
 		 struct profile *p);
 void profile_free(struct profile *p);

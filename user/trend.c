@@ -13,7 +13,7 @@
 
 #include "trend.h"
 
-#define MAX_POINTS 512	/* then every other point is dropped */
+#define MAX_POINTS 128	/* then every other point is dropped */
 #define MIN_POINTS 4
 #define MIN_SPAN_MS 2500
 

@@ -217,13 +217,22 @@ test_target_unharmed_and_detached() {
 	before=$(peek)
 	run_ht -p "$TPID"
 	[ "$(peek | cut -c1-3)" = " cc" ] || fail "no breakpoint at malloc while attached: $(peek)"
+	# the programs and links this heaptrail holds (others may run too)
+	owned() { cat /proc/"$HPID"/fdinfo/* 2>/dev/null |
+		awk -v k="$1_id:" '$1 == k {print $2}' | sort -u; }
+	local progs links id
+	progs=$(owned prog)
+	links=$(owned link)
+	[ -n "$progs" ] && [ -n "$links" ] || fail "no programs or links seen: $progs / $links"
 	stop_ht
 	after=$(peek)
 	[ "$before" = "$after" ] || fail "malloc bytes changed: $before -> $after"
-	bpftool -j link list | grep -qE '"(malloc_enter|alloc_exit|free_enter|mmap_exit)"' &&
-		fail "BPF links left behind"
-	bpftool prog list | grep -qE 'name (malloc_enter|alloc_exit) ' &&
-		fail "BPF programs left behind"
+	for id in $progs; do
+		bpftool prog show id "$id" >/dev/null 2>&1 && fail "BPF program $id left behind"
+	done
+	for id in $links; do
+		bpftool link show id "$id" >/dev/null 2>&1 && fail "BPF link $id left behind"
+	done
 	grep -q . /sys/kernel/tracing/uprobe_events && fail "uprobe_events: $(cat /sys/kernel/tracing/uprobe_events)"
 	trigger_target
 	grep -q '^done' "$TOUT" || fail "target did not run on"
