@@ -238,3 +238,23 @@ test_target_unharmed_and_detached() {
 	grep -q '^done' "$TOUT" || fail "target did not run on"
 	kill -0 "$TPID" || fail "target died"
 }
+
+# A process in another mount namespace, running a binary that does not
+# exist in ours: modules are reached through /proc/PID/map_files.
+test_other_mount_namespace() {
+	command -v unshare >/dev/null || skip "no unshare"
+	unshare --mount --propagation private sh -c \
+		"mount -t tmpfs none /mnt && cp '$TARGET' /mnt/nstarget && exec /mnt/nstarget encode" \
+		>"$TOUT" 2>&1 &
+	TPID=$!
+	wait_for "$TOUT" "^ready" || fail "namespaced target did not start"
+	TPID=$(sed -n 's/^ready //p' "$TOUT")
+	[ -e /mnt/nstarget ] && skip "/mnt/nstarget visible here"
+	run_ht -p "$TPID"
+	trigger_target
+	stop_ht
+	expect_entry encode 50000 50 malloc
+	[ "$(frames 1 | head -2 | tr '\n' ' ')" = "encode handle_request " ] ||
+		fail "stack: $(frames 1 | tr '\n' ' ')"
+	last_report | grep -q '^        encode+0x[0-9a-f]* (nstarget)$' || fail "module name"
+}
