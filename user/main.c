@@ -416,11 +416,10 @@ static void sync_unwind(struct session *s)
 		    bpf_map__fd(s->skel->maps.modules), s->rows_cap);
 }
 
-static int open_and_load(struct session *s, const struct elf_img *libc)
+static int open_and_load(struct session *s)
 {
 	LIBBPF_OPTS(bpf_object_open_opts, oo, .btf_custom_path = s->o.btf);
 	struct heaptrail_bpf *skel;
-	int err;
 
 	skel = heaptrail_bpf__open_opts(&oo);
 	if (!skel)
@@ -435,9 +434,7 @@ static int open_and_load(struct session *s, const struct elf_img *libc)
 	bpf_map__set_max_entries(skel->maps.mappings, s->o.max_mappings);
 	s->rows_cap = s->unw.nrows + ROW_HEADROOM;
 	bpf_map__set_max_entries(skel->maps.urows, s->rows_cap);
-	err = heaptrail_bpf__load(skel);
-	(void)libc;
-	return err;
+	return heaptrail_bpf__load(skel);
 }
 
 static int read_profile(struct session *s, struct profile *p, bool frames)
@@ -798,7 +795,7 @@ int main(int argc, char **argv)
 	}
 
 	s.links.multi = !s.o.no_multi && uprobe_multi_supported();
-	err = open_and_load(&s, libc);
+	err = open_and_load(&s);
 	if (err) {
 		if (err == -EPERM || err == -EACCES)
 			fail("permission denied loading BPF programs (root, CAP_BPF and CAP_PERFMON needed; lockdown?)");
