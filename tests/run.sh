@@ -40,7 +40,7 @@ for f in tests/cases/*.sh; do
 	done
 done
 for t in $(tests/bin/unit --list); do
-	[ -n "$only" ] && [[ $t != *$only* ]] && continue
+	[ -n "$only" ] && [[ unit_$t != *$only* ]] && continue
 	run_one "unit_$t" tests/bin/unit "$t"
 done
 

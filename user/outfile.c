@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "outfile.h"
+#include "util.h"
 
 int atomic_write(const char *path, int (*fill)(FILE *f, void *arg), void *arg)
 {
@@ -104,17 +105,8 @@ int prune_stamped(const char *dir, int pid, const char *ext, unsigned keep)
 		if (l <= pl + el + 1 || strncmp(d->d_name, prefix, pl) ||
 		    strcmp(d->d_name + l - el, ext) || d->d_name[l - el - 1] != '.')
 			continue;
-		if (n == cap) {
-			char **v = realloc(names, (cap = cap ? cap * 2 : 64) *
-							  sizeof(*v));
-
-			if (!v) {
-				err = -ENOMEM;
-				break;
-			}
-			names = v;
-		}
-		if (!(names[n] = strdup(d->d_name))) {
+		if (grow(&names, n, &cap, sizeof(*names)) ||
+		    !(names[n] = strdup(d->d_name))) {
 			err = -ENOMEM;
 			break;
 		}

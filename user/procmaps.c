@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "procmaps.h"
+#include "util.h"
 
 static int parse_line(const char *line, struct pmap *p)
 {
@@ -41,17 +42,10 @@ int pmaps_read(pid_t pid, struct pmaps *out)
 	if (!f)
 		return -errno;
 	while (fgets(line, sizeof(line), f)) {
-		if (out->n == cap) {
-			struct pmap *v;
-
-			cap = cap ? cap * 2 : 64;
-			v = realloc(out->v, cap * sizeof(*v));
-			if (!v) {
-				fclose(f);
-				pmaps_free(out);
-				return -ENOMEM;
-			}
-			out->v = v;
+		if (grow(&out->v, out->n, &cap, sizeof(*out->v))) {
+			fclose(f);
+			pmaps_free(out);
+			return -ENOMEM;
 		}
 		if (!parse_line(line, &out->v[out->n]))
 			out->n++;

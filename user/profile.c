@@ -14,6 +14,7 @@
 #include <bpf/libbpf.h>
 
 #include "profile.h"
+#include "util.h"
 
 const char *kind_name(uint32_t kind)
 {
@@ -111,16 +112,9 @@ int profile_read(int aggs_fd, int stacks_fd, int counters_fd, struct profile *p)
 			add_totals(&p->heap, &a);
 		if (a.live_bytes <= 0 && a.live_count <= 0)
 			continue;
-		if (p->n == cap) {
-			struct prof_entry *v;
-
-			cap = cap ? cap * 2 : 256;
-			v = realloc(p->v, cap * sizeof(*v));
-			if (!v) {
-				profile_free(p);
-				return -ENOMEM;
-			}
-			p->v = v;
+		if (grow(&p->v, p->n, &cap, sizeof(*p->v))) {
+			profile_free(p);
+			return -ENOMEM;
 		}
 		e = &p->v[p->n++];
 		memset(e, 0, sizeof(*e));

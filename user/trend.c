@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "trend.h"
+#include "util.h"
 
 #define MAX_POINTS 128	/* then every other point is dropped */
 #define MIN_POINTS 4
@@ -48,15 +49,8 @@ static int push(struct trend_series *s, uint64_t t_ms, int64_t bytes)
 			s->pts[i] = s->pts[2 * i + 1];
 		s->n = MAX_POINTS / 2;
 	}
-	if (s->n == s->cap) {
-		size_t cap = s->cap ? s->cap * 2 : 16;
-		struct trend_point *v = realloc(s->pts, cap * sizeof(*v));
-
-		if (!v)
-			return -ENOMEM;
-		s->pts = v;
-		s->cap = cap;
-	}
+	if (grow(&s->pts, s->n, &s->cap, sizeof(*s->pts)))
+		return -ENOMEM;
 	s->pts[s->n++] = (struct trend_point){ t_ms, bytes };
 	return 0;
 }
@@ -72,15 +66,8 @@ int trend_add(struct trend *t, const struct profile *p)
 		/* keys are unique within p: only the old ones need a search */
 		if (find(t, old, &p->v[i].key))
 			continue;
-		if (t->n == t->cap) {
-			size_t cap = t->cap ? t->cap * 2 : 64;
-			struct trend_series *v = realloc(t->v, cap * sizeof(*v));
-
-			if (!v)
-				return -ENOMEM;
-			t->v = v;
-			t->cap = cap;
-		}
+		if (grow(&t->v, t->n, &t->cap, sizeof(*t->v)))
+			return -ENOMEM;
 		memset(&t->v[t->n], 0, sizeof(t->v[0]));
 		t->v[t->n].key = p->v[i].key;
 		/* a stack new to the run held nothing at the last sample */
