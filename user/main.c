@@ -31,6 +31,7 @@
 
 #include "ages.h"
 #include "attach.h"
+#include "diff.h"
 #include "elfimg.h"
 #include "folded.h"
 #include "json.h"
@@ -108,6 +109,7 @@ static void usage(FILE *f)
 	fprintf(f,
 "Usage: heaptrail -p PID [options]\n"
 "       heaptrail [options] -- COMMAND [ARGS...]\n"
+"       heaptrail diff [-n N] [--grown-only] OLD NEW   (saved folded/pprof)\n"
 "Report the call stacks that hold a process's outstanding memory.\n\n"
 "  -p, --pid PID          attach to this running process (no restart)\n"
 "  -i, --interval SEC     report every SEC seconds (default 10; with -d, only\n"
@@ -695,6 +697,8 @@ int main(int argc, char **argv)
 	int gate_fd = -1, errfd = -1, err, rc = 1;
 	sigset_t mask;
 
+	if (argc > 1 && !strcmp(argv[1], "diff"))
+		return diff_main(argc - 1, argv + 1);
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	parse_opts(argc, argv, &s.o);
 	libbpf_set_print(s.o.verbose ? libbpf_print : quiet_print);

@@ -1,0 +1,33 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+#ifndef HT_DIFF_H
+#define HT_DIFF_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* Stacks of a saved profile, "root;...;leaf" and their outstanding bytes. */
+struct diff_stack {
+	char *name;
+	int64_t bytes;
+};
+
+struct diff_stacks {
+	struct diff_stack *v;
+	size_t n, cap;
+};
+
+/*
+ * Append the "root;...;leaf BYTES" lines of buf to s; blank lines are
+ * skipped. -EBADMSG on a malformed line, diff_error() says which.
+ */
+int diff_parse_folded(const char *buf, size_t len, struct diff_stacks *s);
+/* Sort by name and sum the bytes of identical stacks. */
+int diff_merge(struct diff_stacks *s);
+void diff_stacks_free(struct diff_stacks *s);
+/* Why the last parse returned -EBADMSG. */
+const char *diff_error(void);
+
+/* `heaptrail diff [-n N] [--grown-only] OLD NEW`; argv[0] is "diff". */
+int diff_main(int argc, char **argv);
+
+#endif
