@@ -122,8 +122,12 @@ test_attach_running_leaker() {
 	read -r bytes count _ <<<"$e"
 	[ "$count" -gt 100 ] || fail "only $count slow_leak allocations in 2 s"
 	[ "$bytes" = $((count * 100)) ] || fail "slow_leak: $bytes bytes for $count allocations of 100"
-	# the ring frees objects allocated before attach: ignored, and counted
-	last_report | grep -qE '^ignored: (49|50) frees of memory allocated before attach' ||
+	# the ring frees its 50 objects allocated before attach: ignored, and
+	# counted (a few fewer if a tick ran between the entry and return
+	# links being attached; never more, nothing else is freed)
+	local n
+	n=$(last_report | sed -n 's/^ignored: \([0-9]*\) frees of memory allocated before attach.*/\1/p')
+	[ -n "$n" ] && [ "$n" -ge 40 ] && [ "$n" -le 50 ] ||
 		fail "$(last_report | grep '^ignored')"
 	kill -0 "$TPID" || fail "target died"
 }
