@@ -9,7 +9,7 @@ ARCH := x86
 
 CFLAGS ?= -O2 -g -Wall -Wextra -Wno-unused-parameter
 CFLAGS += -std=gnu11 -I$(OUT) -Ibpf -Iuser
-LDLIBS := -lbpf -ldw -lelf -lz -lm
+LDLIBS := -lbpf -ldw -lelf -lz -lm -lstdc++
 
 BPF_SRC := bpf/heaptrail.bpf.c
 BPF_HDR := bpf/heaptrail.h bpf/unwind.bpf.h
