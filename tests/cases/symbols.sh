@@ -170,3 +170,31 @@ test_sym_folded_pprof_inline() {
 	grep -qE "store_record .*symc\.c:$l2" "$TMPD/raw" ||
 		fail "pprof: no store_record at symc.c:$l2"
 }
+
+# --json: file, line and the inlined calls of each frame, schema-valid
+test_sym_json_inline() {
+	/usr/bin/python3 -c 'import jsonschema' 2>/dev/null || skip "python3-jsonschema not installed"
+	sym_run "$BIN/symc" records --json
+	/usr/bin/python3 - "$ROOT/user/report.schema.json" "$HOUT" \
+		"$(src_line "$SYMC" record-alloc)" "$(src_line "$SYMC" record-call)" <<'PY' ||
+import json, os, sys
+import jsonschema
+schema = json.load(open(sys.argv[1]))
+rep = [json.loads(l) for l in open(sys.argv[2])][-1]
+jsonschema.validate(rep, schema)
+alloc, call = int(sys.argv[3]), int(sys.argv[4])
+for st in rep["stacks"]:
+    f = st["frames"][0]
+    if f["function"] != "store_record":
+        continue
+    assert st["live_bytes"] == 1152 and st["live_count"] == 12, st
+    assert os.path.basename(f["file"]) == "symc.c" and f["line"] == call, f
+    inl = f["inlined"]
+    assert len(inl) == 1 and inl[0]["function"] == "make_record", inl
+    assert os.path.basename(inl[0]["file"]) == "symc.c" and inl[0]["line"] == alloc, inl
+    break
+else:
+    sys.exit("no store_record stack")
+PY
+		fail "JSON check failed"
+}
