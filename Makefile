@@ -9,7 +9,7 @@ ARCH := x86
 
 CFLAGS ?= -O2 -g -Wall -Wextra -Wno-unused-parameter
 CFLAGS += -std=gnu11 -I$(OUT) -Ibpf -Iuser
-LDLIBS := -lbpf -ldw -lelf -lz -lm
+LDLIBS := -lbpf -ldw -lelf -lz -lm -lstdc++
 
 BPF_SRC := bpf/heaptrail.bpf.c
 BPF_HDR := bpf/heaptrail.h bpf/unwind.bpf.h
@@ -19,7 +19,7 @@ USER_OBJ := $(patsubst user/%.c,$(OUT)/%.o,$(USER_SRC))
 DEB_PACKAGES := clang llvm libbpf-dev bpftool libelf-dev libdw-dev zlib1g-dev \
 	make gcc libc6-dev binutils util-linux procps
 # only the tests use these: go tool pprof reads back the pprof output
-TEST_PACKAGES := golang-go python3-jsonschema gdb
+TEST_PACKAGES := golang-go python3-jsonschema gdb libc6-dbg
 
 .PHONY: all deps demo test clean format
 all: heaptrail

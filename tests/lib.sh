@@ -83,15 +83,40 @@ entry() {
 	last_report | awk -v f="$1" '
 		/^#[0-9]+ / { rank = substr($1, 2); bytes = $2; count = $7
 			      kind = $NF; next }
-		rank && index($1, f "+") == 1 { print bytes, count, kind, rank; exit }'
+		rank && /^        / { l = substr($0, 9)
+			if (index(l, f "+") == 1 || index(l, f " (inlined)") == 1) {
+				print bytes, count, kind, rank; exit } }'
 }
 
-# frames RANK: function names of stack #RANK of the last report
-frames() {
+# frame_lines RANK: the frame lines of stack #RANK, indentation cut:
+# "NAME+0xOFF (MODULE)[ FILE:LINE]" or "NAME (inlined)[ FILE:LINE]"
+frame_lines() {
 	last_report | awk -v r="#$1" '
 		/^#[0-9]+ / { on = ($1 == r); next }
-		on && /^        / { sub(/\+0x.*/, "", $1); print $1 }
+		on && /^        / { print substr($0, 9) }
 		/^$/ { on = 0 }'
+}
+
+# frames RANK: function names of stack #RANK of the last report (C++
+# names keep their spaces: "operator new(unsigned long)")
+frames() {
+	frame_lines "$1" | awk '{
+		i = index($0, " (inlined)")
+		if (i) $0 = substr($0, 1, i - 1)
+		else sub(/\+0x[0-9a-f]+( .*)?$/, "")
+		print }'
+}
+
+# frame_src RANK NAME: "FILE:LINE" of NAME's frame in stack #RANK
+frame_src() {
+	frame_lines "$1" | awk -v f="$2" '
+		(index($0, f "+0x") == 1 || index($0, f " (inlined)") == 1) &&
+		$NF ~ /:[0-9]+$/ { print $NF; exit }'
+}
+
+# src_line FILE MARKER: the line of FILE holding "@MARKER"
+src_line() {
+	grep -n "@$2\b" "$1" | head -1 | cut -d: -f1
 }
 
 # expect_entry FUNC BYTES COUNT [KIND]

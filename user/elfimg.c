@@ -86,7 +86,7 @@ static int finish_syms(struct elf_img *img, struct raw_sym *v, size_t n)
 
 	qsort(v, n, sizeof(*v), cmp_raw);
 	for (i = 0; i < n; i++)
-		bytes += strlen(v[i].name) + 1;
+		bytes += strcspn(v[i].name, "@") + 1;
 	img->all = calloc(n ? n : 1, sizeof(*img->all));
 	img->syms = calloc(n ? n : 1, sizeof(*img->syms));
 	img->strs = malloc(bytes ? bytes : 1);
@@ -94,9 +94,11 @@ static int finish_syms(struct elf_img *img, struct raw_sym *v, size_t n)
 		return -ENOMEM;
 	p = img->strs;
 	for (i = 0; i < n; i++) {
-		size_t l = strlen(v[i].name) + 1;
+		/* .symtab names may carry a version ("memcpy@@GLIBC_2.14") */
+		size_t l = strcspn(v[i].name, "@");
 
 		memcpy(p, v[i].name, l);
+		p[l++] = '\0';
 		img->all[i] = (struct elf_sym){ v[i].addr, v[i].size, p };
 		p += l;
 		if (k && img->syms[k - 1].addr == v[i].addr) {
@@ -111,7 +113,7 @@ static int finish_syms(struct elf_img *img, struct raw_sym *v, size_t n)
 	return 0;
 }
 
-static void read_build_id(Elf *elf, struct elf_img *img)
+static void read_build_id(Elf *elf, char *out)
 {
 	Elf_Scn *scn = NULL;
 	GElf_Shdr sh;
@@ -133,7 +135,7 @@ static void read_build_id(Elf *elf, struct elf_img *img)
 				continue;
 			d = (const unsigned char *)data->d_buf + desc_off;
 			for (i = 0; i < nh.n_descsz; i++)
-				snprintf(img->build_id + 2 * i, 3, "%02x", d[i]);
+				snprintf(out + 2 * i, 3, "%02x", d[i]);
 			return;
 		}
 	}
@@ -213,7 +215,7 @@ int elf_img_open(const char *path, struct elf_img **out)
 	err = finish_syms(img, raw, nraw);
 	if (err)
 		goto out;
-	read_build_id(elf, img);
+	read_build_id(elf, img->build_id);
 	img->frame_pointers = uses_frame_pointers(fd, img);
 out:
 	free(raw);
@@ -225,6 +227,23 @@ out:
 		return err;
 	}
 	*out = img;
+	return 0;
+}
+
+int elf_build_id(int fd, char out[41])
+{
+	Elf *elf;
+
+	out[0] = '\0';
+	elf_version(EV_CURRENT);
+	elf = elf_begin(fd, ELF_C_READ_MMAP, NULL);
+	if (!elf || elf_kind(elf) != ELF_K_ELF) {
+		if (elf)
+			elf_end(elf);
+		return -ENOEXEC;
+	}
+	read_build_id(elf, out);
+	elf_end(elf);
 	return 0;
 }
 

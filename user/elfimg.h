@@ -36,6 +36,8 @@ struct elf_img {
 
 int elf_img_open(const char *path, struct elf_img **out);
 void elf_img_free(struct elf_img *img);
+/* Only the build ID (hex, "" if none), without reading symbols. */
+int elf_build_id(int fd, char out[41]);
 /* The function containing vaddr, or NULL. */
 const struct elf_sym *elf_img_sym_at(const struct elf_img *img, uint64_t vaddr);
 int elf_img_sym_addr(const struct elf_img *img, const char *name,

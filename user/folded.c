@@ -37,17 +37,20 @@ static char *stack_text(const struct prof_entry *e, struct symbolizer *s)
 	if (!e->nips)
 		fputs("[unknown stack];", f);
 	for (i = e->nips - 1; i >= 0; i--) {
-		struct frame fr;
+		struct frame v[SYM_MAX_INLINE];
+		int n = symbolizer_frames(s, e->ips[i], true, v, SYM_MAX_INLINE);
 
-		symbolizer_resolve(s, e->ips[i], true, &fr);
-		if (fr.func) {
-			put_name(f, fr.func);
-		} else {
-			fputc('[', f);
-			put_name(f, fr.module ? fr.module : "unknown");
-			fputc(']', f);
+		/* root first: the function, then what was inlined into it */
+		while (n--) {
+			if (v[n].func) {
+				put_name(f, v[n].func);
+			} else {
+				fputc('[', f);
+				put_name(f, v[n].module ? v[n].module : "unknown");
+				fputc(']', f);
+			}
+			fputc(';', f);
 		}
-		fputc(';', f);
 	}
 	fputs(kind_name(e->key.kind), f);
 	if (fclose(f)) {

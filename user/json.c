@@ -31,31 +31,52 @@ static void totals(FILE *out, const char *name, const struct prof_totals *t)
 		t->alloc_count, t->free_bytes, t->free_count);
 }
 
+static void src(FILE *out, const struct frame *f)
+{
+	if (!f->file)
+		return;
+	fputs(",\"file\":", out);
+	jstr(out, f->file);
+	fprintf(out, ",\"line\":%d", f->line);
+}
+
 static void frames(FILE *out, const struct prof_entry *e, struct symbolizer *s)
 {
-	int j;
+	int j, k;
 
 	fputs("\"frames\":[", out);
 	for (j = 0; j < e->nips; j++) {
-		struct frame f;
+		struct frame v[SYM_MAX_INLINE], *f;
+		int n = symbolizer_frames(s, e->ips[j], true, v, SYM_MAX_INLINE);
 
-		symbolizer_resolve(s, e->ips[j], true, &f);
+		f = &v[n - 1];
 		fprintf(out, "%s{\"address\":%" PRIu64 ",\"function\":", j ? "," : "",
 			e->ips[j]);
-		if (f.func)
-			jstr(out, f.func);
+		if (f->func)
+			jstr(out, f->func);
 		else
 			fputs("null", out);
 		fputs(",\"module\":", out);
-		if (f.module)
-			jstr(out, f.module);
+		if (f->module)
+			jstr(out, f->module);
 		else
 			fputs("null", out);
-		fprintf(out, ",\"offset\":%" PRIu64 ",\"build_id\":", f.off);
-		if (f.mod && f.mod->img && f.mod->img->build_id[0])
-			jstr(out, f.mod->img->build_id);
+		fprintf(out, ",\"offset\":%" PRIu64 ",\"build_id\":", f->off);
+		if (f->mod && f->mod->img && f->mod->img->build_id[0])
+			jstr(out, f->mod->img->build_id);
 		else
 			fputs("null", out);
+		src(out, f);
+		if (n > 1) {
+			fputs(",\"inlined\":[", out);
+			for (k = 0; k < n - 1; k++) {
+				fputs(k ? ",{\"function\":" : "{\"function\":", out);
+				jstr(out, v[k].func);
+				src(out, &v[k]);
+				fputc('}', out);
+			}
+			fputc(']', out);
+		}
 		fputc('}', out);
 	}
 	fputc(']', out);

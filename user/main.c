@@ -42,6 +42,7 @@
 #include "procmem.h"
 #include "profile.h"
 #include "report.h"
+#include "debugfind.h"
 #include "symbolize.h"
 #include "trend.h"
 #include "unwind.h"
@@ -138,6 +139,9 @@ static void usage(FILE *f)
 "      --max-mappings N   live mappings tracked (default 65536)\n"
 "      --btf FILE         kernel BTF to use instead of /sys/kernel/btf/vmlinux\n"
 "      --libc FILE        libc of COMMAND (default: the one heaptrail uses)\n"
+"      --debug-dir DIR    also look for separate debug files in DIR (by\n"
+"                         .build-id/xx/rest.debug and .gnu_debuglink name)\n"
+"      --no-demangle      print C++ names as the linker sees them\n"
 "      --no-uprobe-multi  one uprobe per function even where the kernel has\n"
 "                         uprobe_multi links (Linux 6.6+, probed at start)\n"
 "  -v, --verbose          print libbpf messages\n"
@@ -182,7 +186,9 @@ static bool is_dir_arg(const char *path)
 
 static void parse_opts(int argc, char **argv, struct opts *o)
 {
-	enum { O_UNWIND = 256, O_MAXA, O_MAXS, O_MAXM, O_BTF, O_LIBC, O_PPROF, O_JSON, O_AGES, O_MINAGE, O_KEEP, O_NOMULTI };
+	enum { O_UNWIND = 256, O_MAXA, O_MAXS, O_MAXM, O_BTF, O_LIBC, O_PPROF,
+	       O_JSON, O_AGES, O_MINAGE, O_KEEP, O_NOMULTI, O_DEBUG_DIR,
+	       O_NO_DEMANGLE };
 	static const struct option lo[] = {
 		{ "pid", required_argument, NULL, 'p' },
 		{ "interval", required_argument, NULL, 'i' },
@@ -201,6 +207,8 @@ static void parse_opts(int argc, char **argv, struct opts *o)
 		{ "max-mappings", required_argument, NULL, O_MAXM },
 		{ "btf", required_argument, NULL, O_BTF },
 		{ "libc", required_argument, NULL, O_LIBC },
+		{ "debug-dir", required_argument, NULL, O_DEBUG_DIR },
+		{ "no-demangle", no_argument, NULL, O_NO_DEMANGLE },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{},
@@ -276,6 +284,13 @@ static void parse_opts(int argc, char **argv, struct opts *o)
 			break;
 		case O_LIBC:
 			o->libc = optarg;
+			break;
+		case O_DEBUG_DIR:
+			if (debug_dir_add(optarg))
+				die_usage("out of memory");
+			break;
+		case O_NO_DEMANGLE:
+			symbolizer_set_demangle(false);
 			break;
 		case 'v':
 			o->verbose = true;

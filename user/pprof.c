@@ -233,36 +233,43 @@ static uint32_t tab_id(struct pp *pp, struct tab *t, uint64_t key,
 	return sl ? sl->id : 0;
 }
 
-static uint32_t func_id(struct pp *pp, const char *name)
+/* A function is its name and source file: two statics may share a name. */
+static uint32_t func_id(struct pp *pp, const char *name, const char *file)
 {
 	struct pbuf *b = &pp->out;
-	uint32_t name_id = str_id(pp, name), id;
+	uint32_t name_id = str_id(pp, name), file_id = str_id(pp, file), id;
 	bool fresh;
 	size_t at;
 
-	id = tab_id(pp, &pp->func_ids, name_id, &pp->nfuncs, &fresh);
+	id = tab_id(pp, &pp->func_ids, (uint64_t)file_id << 32 | name_id,
+		    &pp->nfuncs, &fresh);
 	if (fresh) {
 		at = pb_begin(b, P_FUNCTION);
 		pb_uint(b, 1, id);
 		pb_uint(b, 2, name_id);
 		pb_uint(b, 3, name_id);
+		pb_uint(b, 4, file_id);
 		pb_end(b, at);
 	}
 	return id;
 }
 
+/* One Line per function at the address: inlined callees first. */
 static void put_location(struct pp *pp, uint32_t id, uint32_t map,
-			 uint64_t addr, uint32_t func)
+			 uint64_t addr, const uint32_t *func,
+			 const int *lineno, int n)
 {
 	struct pbuf *b = &pp->out;
 	size_t at = pb_begin(b, P_LOCATION), line;
+	int i;
 
 	pb_uint(b, 1, id);
 	pb_uint(b, 2, map);
 	pb_uint(b, 3, addr);
-	if (func) {
+	for (i = 0; i < n; i++) {
 		line = pb_begin(b, 4);
-		pb_uint(b, 1, func);
+		pb_uint(b, 1, func[i]);
+		pb_uint(b, 2, lineno[i] > 0 ? lineno[i] : 0);
 		pb_end(b, line);
 	}
 	pb_end(b, at);
@@ -276,12 +283,13 @@ static void put_location(struct pp *pp, uint32_t id, uint32_t map,
 
 static uint32_t leaf_loc(struct pp *pp, const char *name)
 {
-	uint32_t func = func_id(pp, name), id;
+	uint32_t func = func_id(pp, name, NULL), id;
+	int line = 0;
 	bool fresh;
 
 	id = tab_id(pp, &pp->loc_ids, LEAF | func, &pp->nlocs, &fresh);
 	if (fresh)
-		put_location(pp, id, 0, 0, func);
+		put_location(pp, id, 0, 0, &func, &line, 1);
 	return id;
 }
 
@@ -293,27 +301,32 @@ static uint32_t ip_loc(struct pp *pp, uint64_t ip)
 {
 	struct symbolizer *s = pp->s;
 	const struct pmap *pm = pmaps_find(&s->maps, ip - 1);
-	uint32_t id, map = 0, func = 0;
-	struct frame f;
+	uint32_t id, map = 0, func[SYM_MAX_INLINE];
+	int line[SYM_MAX_INLINE], n, i, k = 0;
+	struct frame f[SYM_MAX_INLINE];
 	bool fresh;
 
 	id = tab_id(pp, &pp->loc_ids, ip - 1, &pp->nlocs, &fresh);
 	if (!fresh)
 		return id;
-	symbolizer_resolve(s, ip, true, &f);
+	n = symbolizer_frames(s, ip, true, f, SYM_MAX_INLINE);
 	if (pm) {
-		size_t i = pm - s->maps.v;
+		size_t mi = pm - s->maps.v;
 
-		if (!pp->map_ids[i])
-			pp->map_ids[i] = ++pp->nmaps;
-		map = pp->map_ids[i];
-		if (f.func)
-			pp->map_funcs[i] = true;
+		if (!pp->map_ids[mi])
+			pp->map_ids[mi] = ++pp->nmaps;
+		map = pp->map_ids[mi];
+		if (f[n - 1].func)
+			pp->map_funcs[mi] = true;
 	}
 	/* unresolved: mapping and address only, pprof shows module+addr */
-	if (f.func)
-		func = func_id(pp, f.func);
-	put_location(pp, id, map, ip - 1, func);
+	for (i = 0; i < n; i++) {
+		if (!f[i].func)
+			continue;
+		func[k] = func_id(pp, f[i].func, f[i].file);
+		line[k++] = f[i].line;
+	}
+	put_location(pp, id, map, ip - 1, func, line, k);
 	return id;
 }
 

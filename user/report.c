@@ -21,19 +21,76 @@ const char *fmt_bytes(double b, char *buf, size_t len)
 	return buf;
 }
 
-/* every pc is just past a call or a syscall instruction */
-static void print_frame(FILE *out, struct symbolizer *s, uint64_t pc)
-{
-	struct frame f;
+/* Modules with frames left as module+offset, for the trailer. */
+#define UNSYM_MAX 16
+struct unsym {
+	const struct sym_mod *v[UNSYM_MAX];
+	int n;
+};
 
-	symbolizer_resolve(s, pc, true, &f);
-	if (f.func)
-		fprintf(out, "        %s+0x%" PRIx64 " (%s)\n", f.func, f.off,
-			f.module);
-	else if (f.module)
-		fprintf(out, "        %s+0x%" PRIx64 "\n", f.module, f.off);
-	else
-		fprintf(out, "        [unknown] 0x%" PRIx64 "\n", pc);
+static void note_unsym(struct unsym *u, const struct sym_mod *m)
+{
+	int i;
+
+	for (i = 0; i < u->n; i++)
+		if (u->v[i] == m)
+			return;
+	if (u->n < UNSYM_MAX)
+		u->v[u->n++] = m;
+}
+
+/*
+ * Every pc is just past a call or a syscall instruction. One line per
+ * source-level frame: "NAME+0xOFF (MODULE) FILE:LINE" for the function,
+ * "NAME (inlined) FILE:LINE" for each call inlined into it, innermost
+ * first.
+ */
+static void print_frame(FILE *out, struct symbolizer *s, uint64_t pc,
+			struct unsym *u)
+{
+	struct frame v[SYM_MAX_INLINE];
+	int n = symbolizer_frames(s, pc, true, v, SYM_MAX_INLINE), i;
+
+	for (i = 0; i < n; i++) {
+		const struct frame *f = &v[i];
+
+		if (f->inlined) {
+			fprintf(out, "        %s (inlined)", f->func);
+		} else if (f->func) {
+			fprintf(out, "        %s+0x%" PRIx64 " (%s)", f->func,
+				f->off, f->module);
+		} else if (f->module) {
+			fprintf(out, "        %s+0x%" PRIx64, f->module, f->off);
+			if (f->mod)
+				note_unsym(u, f->mod);
+		} else {
+			fprintf(out, "        [unknown] 0x%" PRIx64, pc);
+		}
+		if (f->file)
+			fprintf(out, " %s:%d", src_basename(f->file), f->line);
+		fputc('\n', out);
+	}
+}
+
+/* What is needed to symbolize the report later, and what it cost now. */
+static void print_trailer(FILE *out, struct symbolizer *s,
+			  const struct sym_stats *before, const struct unsym *u)
+{
+	int i;
+
+	for (i = 0; i < u->n; i++) {
+		const struct sym_mod *m = u->v[i];
+
+		fprintf(out, "unsymbolized module: %s build-id %s path %s\n",
+			m->name,
+			m->img && m->img->build_id[0] ? m->img->build_id : "none",
+			m->path ? m->path : "?");
+	}
+	fprintf(out,
+		"symbolized %" PRIu64 " frames in %.2f ms (%u files read, %u with DWARF; %.2f ms loading so far)\n",
+		s->st.frames - before->frames,
+		(s->st.lookup_ns - before->lookup_ns) / 1e6, s->st.objs,
+		s->st.dwarf, s->st.load_ns / 1e6);
 }
 
 long report_find(const struct profile *p, const struct ht_agg_key *key)
@@ -87,7 +144,7 @@ static void print_suspects(FILE *out, const struct profile *p,
 {
 	char b1[32];
 	size_t i;
-	int j;
+	int j, shown;
 
 	if (!o->nsus) {
 		fprintf(out, "suspected leaks: none\n");
@@ -110,11 +167,14 @@ static void print_suspects(FILE *out, const struct profile *p,
 			continue;
 		}
 		fprintf(out, ", stack #%ld:", k + 1);
-		for (j = 0; j < p->v[k].nips && j < 4; j++) {
+		/* C++ operator new is the allocator here, not the leaker */
+		for (j = 0, shown = 0; j < p->v[k].nips && shown < 4; j++) {
 			struct frame f;
 
 			symbolizer_resolve(s, p->v[k].ips[j], true, &f);
-			fprintf(out, "%s%s", j ? " < " : " ",
+			if (f.alloc && !shown && j + 1 < p->v[k].nips)
+				continue;
+			fprintf(out, "%s%s", shown++ ? " < " : " ",
 				f.func ? f.func : f.module ? f.module : "?");
 		}
 		fprintf(out, "\n");
@@ -128,6 +188,8 @@ void report_print(FILE *out, const struct profile *p, struct symbolizer *s,
 	int64_t total = profile_total_bytes(p);
 	char b1[32], when[32];
 	time_t now = time(NULL);
+	struct sym_stats before = s->st;
+	struct unsym u = { .n = 0 };
 	size_t i, shown;
 	int j;
 
@@ -187,8 +249,9 @@ void report_print(FILE *out, const struct profile *p, struct symbolizer *s,
 		if (!e->nips)
 			fprintf(out, "        [stack not recorded: map full]\n");
 		for (j = 0; j < e->nips; j++)
-			print_frame(out, s, e->ips[j]);
+			print_frame(out, s, e->ips[j], &u);
 	}
+	print_trailer(out, s, &before, &u);
 	fprintf(out, "\n");
 	fflush(out);
 }

@@ -1,21 +1,60 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Address to function+offset for a live process. Correct under ASLR and
- * for PIE: an address is turned into a file offset through the mapping
- * that covers it, then into an ELF virtual address through the file's
- * load segments. Modules are cached by device and inode, so a report
- * after the first costs only lookups.
+ * Address to function+offset, and to source file:line with inlined calls,
+ * for a live process. Correct under ASLR and for PIE: an address is turned
+ * into a file offset through the mapping that covers it, then into an ELF
+ * virtual address through the file's load segments.
+ *
+ * Modules are cached by device and inode, their contents by build ID (the
+ * same library reached through two paths is read once). Symbol tables are
+ * read when a module is first mapped, since its file may be deleted or the
+ * process gone later; DWARF only on the first lookup that needs it, from
+ * an fd kept open from that first moment.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
+#include "debugfind.h"
+#include "dwarfsrc.h"
 #include "symbolize.h"
+
+/* One ELF file's contents, shared by every mapping of the same build. */
+struct sym_obj {
+	char build_id[41];
+	uint64_t inode;		/* identity when there is no build ID */
+	unsigned int maj, min;
+	struct elf_img *img;
+	int fd;			/* the module, kept for the lazy DWARF load */
+	char *path;		/* as mapped: where a debuglink is looked for */
+	bool dbg_tried;
+	struct dbg_info *dbg;
+	struct elf_img *dbg_img;	/* .symtab of a separate debug file */
+};
+
+static bool demangle_default = true;
+
+void symbolizer_set_demangle(bool on)
+{
+	demangle_default = on;
+}
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+}
 
 void symbolizer_init(struct symbolizer *s, pid_t pid)
 {
 	memset(s, 0, sizeof(*s));
 	s->pid = pid;
+	s->dm.off = !demangle_default;
 }
 
 static struct sym_mod *find_mod(struct symbolizer *s, const struct pmap *p)
@@ -32,12 +71,107 @@ static struct sym_mod *find_mod(struct symbolizer *s, const struct pmap *p)
 	return NULL;
 }
 
+static struct sym_obj *find_obj(struct symbolizer *s, const char *build_id,
+				const struct pmap *p)
+{
+	size_t i;
+
+	for (i = 0; i < s->nobjs; i++) {
+		struct sym_obj *o = s->objs[i];
+
+		if (build_id[0] ? !strcmp(o->build_id, build_id) :
+				  !o->build_id[0] && o->inode == p->inode &&
+					  o->maj == p->dev_major &&
+					  o->min == p->dev_minor)
+			return o;
+	}
+	return NULL;
+}
+
+static void obj_free(struct sym_obj *o)
+{
+	if (!o)
+		return;
+	elf_img_free(o->img);
+	elf_img_free(o->dbg_img);
+	dbg_free(o->dbg);
+	if (o->fd >= 0)
+		close(o->fd);
+	free(o->path);
+	free(o);
+}
+
+/* The contents of the file open on fd at path, read once per build. */
+static struct sym_obj *get_obj(struct symbolizer *s, const struct pmap *p,
+			       int fd, const char *path, int *err)
+{
+	struct sym_obj *o, **v;
+	char id[41];
+
+	*err = elf_build_id(fd, id);
+	if (*err)
+		return NULL;
+	o = find_obj(s, id, p);
+	if (o)
+		return o;
+	v = realloc(s->objs, (s->nobjs + 1) * sizeof(*v));
+	o = calloc(1, sizeof(*o));
+	if (v)
+		s->objs = v;
+	if (!v || !o) {
+		free(o);
+		*err = -ENOMEM;
+		return NULL;
+	}
+	memcpy(o->build_id, id, sizeof(id));
+	o->inode = p->inode;
+	o->maj = p->dev_major;
+	o->min = p->dev_minor;
+	o->fd = -1;
+	o->path = strdup(p->path);
+	*err = elf_img_open(path, &o->img);
+	if (*err || !o->path) {
+		*err = *err ? *err : -ENOMEM;
+		obj_free(o);
+		return NULL;
+	}
+	o->fd = dup(fd);
+	s->objs[s->nobjs++] = o;
+	s->st.objs++;
+	return o;
+}
+
+static int open_module(struct symbolizer *s, const struct pmap *p,
+		       struct sym_mod *m)
+{
+	const char *path;
+	char mf[128];
+	int fd, err;
+
+	/* map_files reaches the inode mapped even if deleted, replaced or in
+	 * another mount namespace; the path itself once the process is gone */
+	pmap_file_path(s->pid, p, mf, sizeof(mf));
+	path = mf;
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		path = p->path;
+		fd = open(path, O_RDONLY | O_CLOEXEC);
+	}
+	if (fd < 0)
+		return -errno;
+	m->obj = get_obj(s, p, fd, path, &err);
+	close(fd);
+	if (m->obj)
+		m->img = m->obj->img;
+	return err;
+}
+
 const struct sym_mod *symbolizer_module(struct symbolizer *s,
 					const struct pmap *p)
 {
 	struct sym_mod *m;
 	const char *base;
-	char path[128];
+	uint64_t t0;
 
 	if (!p->inode || p->path[0] != '/')
 		return NULL;
@@ -60,10 +194,10 @@ const struct sym_mod *symbolizer_module(struct symbolizer *s,
 	m->inode = p->inode;
 	base = strrchr(p->path, '/');
 	m->name = strdup(base ? base + 1 : p->path);
-	pmap_file_path(s->pid, p, path, sizeof(path));
-	m->err = elf_img_open(path, &m->img);
-	if (m->err)	/* e.g. the process is gone: try the path itself */
-		m->err = elf_img_open(p->path, &m->img);
+	m->path = strdup(p->path);
+	t0 = now_ns();
+	m->err = open_module(s, p, m);
+	s->st.load_ns += now_ns() - t0;
 	return m;
 }
 
@@ -88,34 +222,145 @@ int symbolizer_refresh(struct symbolizer *s)
 	return 0;
 }
 
-void symbolizer_resolve(struct symbolizer *s, uint64_t pc, bool ret,
-			struct frame *f)
+/* First lookup in a module: find and open its DWARF. */
+static void load_debug(struct symbolizer *s, struct sym_obj *o)
+{
+	struct debug_req r = { o->fd, o->path, s->pid, o->build_id };
+	uint64_t t0 = now_ns();
+	char path[4096];
+	int fd;
+
+	o->dbg_tried = true;
+	fd = debug_find(&r, path, sizeof(path));
+	if (fd < 0)
+		goto out;
+	if (dbg_open(fd, &o->dbg))
+		goto out;
+	s->st.dwarf++;
+	/* a stripped module keeps only .dynsym; its debug file has .symtab */
+	if (!o->img->has_symtab && strcmp(path, o->path))
+		elf_img_open(path, &o->dbg_img);
+out:
+	s->st.load_ns += now_ns() - t0;
+}
+
+/* JIT code: an anonymous executable mapping named by /tmp/perf-PID.map. */
+static bool jit_frame(struct symbolizer *s, uint64_t pc, uint64_t look,
+		      struct frame *f)
+{
+	const struct perf_sym *ps;
+
+	perfmap_load(&s->perf, s->pid);	/* cheap when unchanged */
+	ps = perfmap_find(&s->perf, look);
+	if (!ps)
+		return false;
+	f->func = ps->name;
+	f->off = pc - ps->start;
+	f->module = "[jit]";
+	return true;
+}
+
+static int frames(struct symbolizer *s, uint64_t pc, bool ret,
+		  struct frame *out, int max)
 {
 	uint64_t look = ret ? pc - 1 : pc, vaddr;
 	const struct pmap *p = pmaps_find(&s->maps, look);
-	const struct elf_sym *sym;
+	struct src_frame sf[SYM_MAX_INLINE];
+	const struct elf_sym *sym = NULL;
 	const struct sym_mod *m;
+	struct sym_obj *o;
+	struct frame f = { .off = pc };
+	int i, k = 0, n = 0;
 
-	memset(f, 0, sizeof(*f));
-	f->off = pc;
-	if (!p)
-		return;
-	f->off = pc - p->start + p->pgoff;
+	if (!p) {
+		jit_frame(s, pc, look, &f);
+		goto out;
+	}
+	f.off = pc - p->start + p->pgoff;
 	m = symbolizer_module(s, p);
 	if (!m) {
-		f->module = p->path[0] ? p->path : "[anon]";
-		return;
+		if (!(p->exec && !p->inode && jit_frame(s, pc, look, &f)))
+			f.module = p->path[0] ? p->path : "[anon]";
+		goto out;
 	}
-	f->module = m->name;
-	f->mod = m;
-	if (!m->img ||
-	    elf_img_off_to_vaddr(m->img, look - p->start + p->pgoff, &vaddr))
-		return;
-	sym = elf_img_sym_at(m->img, vaddr);
-	if (!sym)
-		return;
-	f->func = sym->name;
-	f->off = vaddr + (pc - look) - sym->addr;
+	f.module = m->name;
+	f.mod = m;
+	o = m->obj;
+	if (!o || elf_img_off_to_vaddr(o->img, look - p->start + p->pgoff,
+				       &vaddr))
+		goto out;
+	if (!o->dbg_tried)
+		load_debug(s, o);
+	sym = elf_img_sym_at(o->img, vaddr);
+	if (o->dbg_img) {	/* .symtab also names the static functions */
+		const struct elf_sym *d = elf_img_sym_at(o->dbg_img, vaddr);
+
+		if (d && (!sym || d->addr > sym->addr))
+			sym = d;
+	}
+	if (sym) {
+		f.func = demangle(&s->dm, sym->name);
+		f.alloc = cxx_allocator(sym->name);
+		f.off = vaddr + (pc - look) - sym->addr;
+	}
+	if (o->dbg)
+		k = dbg_frames(o->dbg, vaddr, sf, SYM_MAX_INLINE);
+	/* inlined callees, innermost first, as frames of their own */
+	for (i = 0; i < k && sf[i].inlined && n < max - 1; i++) {
+		out[n++] = (struct frame){
+			.func = sf[i].func ? demangle(&s->dm, sf[i].func) : "??",
+			.module = m->name, .mod = m, .file = sf[i].file,
+			.line = sf[i].line, .inlined = true,
+			.alloc = cxx_allocator(sf[i].func),
+		};
+	}
+	while (i < k && sf[i].inlined)	/* more than max: cut the middle */
+		i++;
+	if (i < k) {
+		f.file = sf[i].file;
+		f.line = sf[i].line;
+		if (!f.func && sf[i].func) {	/* DWARF names what ELF did not */
+			f.func = demangle(&s->dm, sf[i].func);
+			f.alloc = cxx_allocator(sf[i].func);
+			f.off = vaddr + (pc - look) - sf[i].entry;
+		}
+	}
+out:
+	out[n++] = f;
+	return n;
+}
+
+int symbolizer_frames(struct symbolizer *s, uint64_t pc, bool ret,
+		      struct frame *out, int max)
+{
+	uint64_t t0 = now_ns();
+	int n;
+
+	if (max < 1)
+		return 0;
+	n = frames(s, pc, ret, out, max);
+	s->st.frames += n;
+	s->st.lookup_ns += now_ns() - t0;
+	return n;
+}
+
+void symbolizer_resolve(struct symbolizer *s, uint64_t pc, bool ret,
+			struct frame *f)
+{
+	struct frame v[SYM_MAX_INLINE];
+	int n = symbolizer_frames(s, pc, ret, v, SYM_MAX_INLINE);
+
+	*f = v[n - 1];
+}
+
+const char *src_basename(const char *file)
+{
+	const char *b;
+
+	if (!file)
+		return "";
+	b = strrchr(file, '/');
+	return b ? b + 1 : file;
 }
 
 void symbolizer_free(struct symbolizer *s)
@@ -124,9 +369,14 @@ void symbolizer_free(struct symbolizer *s)
 
 	for (i = 0; i < s->nmods; i++) {
 		free(s->mods[i].name);
-		elf_img_free(s->mods[i].img);
+		free(s->mods[i].path);
 	}
+	for (i = 0; i < s->nobjs; i++)
+		obj_free(s->objs[i]);
+	free(s->objs);
 	free(s->mods);
+	demangler_free(&s->dm);
+	perfmap_free(&s->perf);
 	pmaps_free(&s->maps);
 	memset(s, 0, sizeof(*s));
 }

@@ -6,16 +6,31 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "demangle.h"
 #include "elfimg.h"
+#include "perfmap.h"
 #include "procmaps.h"
+
+struct sym_obj;
 
 /* A loaded module, cached by device and inode for the whole run. */
 struct sym_mod {
 	unsigned int maj, min;
 	uint64_t inode;
 	char *name;		/* basename of the mapped path */
+	char *path;		/* the mapped path, as the process sees it */
 	struct elf_img *img;	/* NULL if the file could not be read */
+	struct sym_obj *obj;	/* its contents, shared by build ID */
 	int err;
+};
+
+/* What symbolization cost so far. */
+struct sym_stats {
+	uint64_t frames;	/* frames produced */
+	uint64_t lookup_ns;	/* spent producing them, loads included */
+	uint64_t load_ns;	/* spent reading symbol tables and DWARF */
+	unsigned int objs;	/* distinct files (by build ID) read */
+	unsigned int dwarf;	/* of them, with DWARF found */
 };
 
 struct symbolizer {
@@ -23,6 +38,11 @@ struct symbolizer {
 	struct pmaps maps;	/* last snapshot of the target's maps */
 	struct sym_mod *mods;
 	size_t nmods, cap;
+	struct sym_obj **objs;
+	size_t nobjs;
+	struct demangler dm;
+	struct perfmap perf;
+	struct sym_stats st;
 };
 
 struct frame {
@@ -30,7 +50,17 @@ struct frame {
 	uint64_t off;		/* from func, or from module start */
 	const char *module;	/* NULL when no mapping covers it */
 	const struct sym_mod *mod;
+	const char *file;	/* source file, NULL without DWARF lines */
+	int line;
+	bool inlined;		/* expanded into the frame that follows */
+	bool alloc;		/* C++ operator new/delete: an allocator */
 };
+
+/* Most frames one pc can expand to (inlined calls plus the function). */
+#define SYM_MAX_INLINE 16
+
+/* Process-wide settings, from the command line. */
+void symbolizer_set_demangle(bool on);
 
 void symbolizer_init(struct symbolizer *s, pid_t pid);
 /*
@@ -42,9 +72,18 @@ int symbolizer_refresh(struct symbolizer *s);
 /* ret: pc is a return address, so look up the call instruction. */
 void symbolizer_resolve(struct symbolizer *s, uint64_t pc, bool ret,
 			struct frame *f);
+/*
+ * All source-level frames at pc: inlined callees first, the function that
+ * holds pc last (as symbolizer_resolve gives it, plus file and line).
+ * Returns how many were written, at least 1 when max >= 1.
+ */
+int symbolizer_frames(struct symbolizer *s, uint64_t pc, bool ret,
+		      struct frame *out, int max);
 /* The module mapped at pmap p (loading it if new), or NULL. */
 const struct sym_mod *symbolizer_module(struct symbolizer *s,
 					const struct pmap *p);
+/* The source file's last path component, "" for NULL. */
+const char *src_basename(const char *file);
 void symbolizer_free(struct symbolizer *s);
 
 #endif

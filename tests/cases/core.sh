@@ -260,5 +260,5 @@ test_other_mount_namespace() {
 	expect_entry encode 50000 50 malloc
 	[ "$(frames 1 | head -2 | tr '\n' ' ')" = "encode handle_request " ] ||
 		fail "stack: $(frames 1 | tr '\n' ' ')"
-	last_report | grep -q '^        encode+0x[0-9a-f]* (nstarget)$' || fail "module name"
+	last_report | grep -qE '^        encode\+0x[0-9a-f]+ \(nstarget\)( target.c:[0-9]+)?$' || fail "module name"
 }

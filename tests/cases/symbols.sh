@@ -1,0 +1,200 @@
+# SPDX-License-Identifier: GPL-2.0
+# Symbolization: source lines and inlined frames from DWARF in the binary,
+# in a separate debug file (debuglink, build ID, compressed), C++ names,
+# deleted binaries, stripped modules and JIT code. Expected lines come
+# from @markers in the target sources.
+
+SYMC=$ROOT/tests/symc.c
+SYMCXX=$ROOT/tests/symcxx.cc
+BIN=$ROOT/tests/bin
+
+# sym_run BINARY MODE [HEAPTRAIL ARGS...]: one traced run of MODE
+sym_run() {
+	local bin=$1 mode=$2
+	shift 2
+	TARGET=$bin start_target "$mode"
+	run_ht -p "$TPID" "$@"
+	trigger_target
+	stop_ht
+	[ "$HRC" = 0 ] || fail "heaptrail exited $HRC"
+}
+
+# expect_records MODULE: store_record's leak, with make_record inlined
+expect_records() {
+	local r l1 l2 f1 f2
+	expect_entry store_record 1152 12 malloc
+	r=$(entry store_record | cut -d' ' -f4)
+	l1=$(src_line "$SYMC" record-alloc)
+	l2=$(src_line "$SYMC" record-call)
+	f1=$(frame_lines "$r" | sed -n 1p)
+	f2=$(frame_lines "$r" | sed -n 2p)
+	[ "$f1" = "make_record (inlined) symc.c:$l1" ] ||
+		fail "frame 1: '$f1', expected 'make_record (inlined) symc.c:$l1'"
+	[[ $f2 =~ ^store_record\+0x[0-9a-f]+\ \($1\)\ symc\.c:$l2$ ]] ||
+		fail "frame 2: '$f2', expected 'store_record+0x.. ($1) symc.c:$l2'"
+	[ "$(frames "$r" | sed -n 3p)" = run ] || fail "stack: $(frames "$r" | tr '\n' ' ')"
+	last_report | grep -qE '^symbolized [0-9]+ frames in [0-9.]+ ms' ||
+		fail "no symbolization time"
+}
+
+test_sym_dwarf_inline() {
+	sym_run "$BIN/symc" records
+	expect_records symc
+}
+
+# stripped -s, DWARF and .symtab only in symc-split.debug via debuglink
+test_sym_debuglink() {
+	readelf -S "$BIN/symc-split" | grep -qE '\.symtab|\.debug_info' &&
+		fail "symc-split is not stripped"
+	readelf -S "$BIN/symc-split" | grep -q gnu_debuglink || fail "no debuglink"
+	sym_run "$BIN/symc-split" records
+	expect_records symc-split
+}
+
+# no debuglink: found by build ID in a --debug-dir tree, sections zlib'd
+test_sym_build_id_debug_dir() {
+	local id f
+	id=$(readelf -n "$BIN/symc-buildid" | sed -n 's/.*Build ID: //p')
+	f=$BIN/debugroot/.build-id/${id:0:2}/${id:2}.debug
+	[ -f "$f" ] || fail "no $f"
+	readelf -S "$f" | grep -A1 ' \.debug_info' | grep -q 'C' ||
+		fail "$f: .debug_info not compressed"
+	sym_run "$BIN/symc-buildid" records --debug-dir "$BIN/debugroot"
+	expect_records symc-buildid
+}
+
+# the same binary without --debug-dir: module+offset, build ID printed
+test_sym_stripped_build_id_kept() {
+	local id r
+	id=$(readelf -n "$BIN/symc-buildid" | sed -n 's/.*Build ID: //p')
+	sym_run "$BIN/symc-buildid" records
+	[ -z "$(entry store_record)" ] || fail "store_record named without debug info"
+	r=$(last_report | awk '/^#[0-9]+ 1152 bytes .* in 12 allocations/ { print substr($1, 2); exit }')
+	[ -n "$r" ] || fail "no 1152-byte stack: $(last_report | grep '^#')"
+	frame_lines "$r" | head -1 | grep -qE '^symc-buildid\+0x[0-9a-f]+$' ||
+		fail "frame 1: $(frame_lines "$r" | head -1)"
+	last_report | grep -qx "unsymbolized module: symc-buildid build-id $id path $BIN/symc-buildid" ||
+		fail "$(last_report | grep unsymbolized)"
+}
+
+# DWARF in the binary, SHF_COMPRESSED with zlib (-gz)
+test_sym_compressed_sections() {
+	readelf -S "$BIN/symc-gz" | grep -A1 ' \.debug_info' | grep -q 'C' ||
+		fail "symc-gz: .debug_info not compressed"
+	sym_run "$BIN/symc-gz" records
+	expect_records symc-gz
+}
+
+# a debuglink to a debug file of another build: CRC mismatch, not used
+test_sym_stale_debuglink_rejected() {
+	sym_run "$BIN/symc-stale" records
+	[ -z "$(entry store_record)" ] || fail "stale debug file used: $(entry store_record)"
+	last_report | grep -q '^unsymbolized module: symc-stale build-id ' ||
+		fail "$(last_report | grep unsymbolized)"
+	last_report | grep -qE '^        .* symc\.c:[0-9]+$' &&
+		fail "lines from a stale debug file: $(last_report | grep 'symc\.c')"
+	return 0
+}
+
+# the binary is deleted after start: read through /proc/PID/map_files
+test_sym_deleted_binary() {
+	cp "$BIN/symc" "$TMPD/symc-del"
+	TARGET=$TMPD/symc-del start_target records
+	rm "$TMPD/symc-del"
+	grep -q 'symc-del (deleted)' "/proc/$TPID/maps" || fail "not deleted"
+	run_ht -p "$TPID"
+	trigger_target
+	stop_ht
+	expect_records symc-del
+}
+
+# C++: class template member, inlined function template calling new[]
+test_sym_cxx_templates() {
+	local r l1 l2 f
+	sym_run "$BIN/symcxx" ""
+	expect_entry 'store::Cache<long>::add(int)' 1280 10 malloc
+	r=$(entry 'store::Cache<long>::add(int)' | cut -d' ' -f4)
+	l1=$(src_line "$SYMCXX" new-site)
+	l2=$(src_line "$SYMCXX" block-call)
+	[ "$(frames "$r" | head -1)" = 'operator new(unsigned long)' ] ||
+		fail "allocator frame: $(frame_lines "$r" | head -1)"
+	f=$(frame_lines "$r" | sed -n 2p)
+	[ "$f" = "make_block<long int> (inlined) symcxx.cc:$l1" ] ||
+		fail "frame 2: '$f', expected 'make_block<long int> (inlined) symcxx.cc:$l1'"
+	f=$(frame_lines "$r" | sed -n 3p)
+	[[ $f =~ ^store::Cache\<long\>::add\(int\)\+0x[0-9a-f]+\ \(symcxx\)\ symcxx\.cc:$l2$ ]] ||
+		fail "frame 3: '$f'"
+	# aligned new: four 192-byte objects, the allocator frame named
+	l1=$(src_line "$SYMCXX" aligned-new)
+	f=$(last_report | awk -v l="symcxx.cc:$l1" '
+		/^#[0-9]+ / { b = $2; c = $7; first = 1; next }
+		/^        / && first { a = substr($0, 9); sub(/\+0x.*/, "", a); first = 0 }
+		/^        store::add_line\(int\)\+/ && $NF == l { s += b; n += c; x = a }
+		END { print s "|" n "|" x }')
+	[ "$f" = "768|4|operator new(unsigned long, std::align_val_t)" ] ||
+		fail "aligned new stacks: '$f'"
+}
+
+test_sym_no_demangle() {
+	sym_run "$BIN/symcxx" "" --no-demangle
+	expect_entry _ZN5store5CacheIlE3addEi 1280 10 malloc
+	[ "$(frames "$(entry _ZN5store5CacheIlE3addEi | cut -d' ' -f4)" | head -1)" = _Znwm ] ||
+		fail "$(last_report | grep -m1 _Znwm)"
+}
+
+# JIT code in an anonymous mapping, named by /tmp/perf-PID.map; 0x15:
+# just past its call (11 bytes of setup, an 8-byte address, call *%rax)
+test_sym_jit_perf_map() {
+	sym_run "$BIN/symc" jit
+	expect_entry jit_alloc_forty 120 3 malloc
+	local r
+	r=$(entry jit_alloc_forty | cut -d' ' -f4)
+	[ "$(frames "$r" | head -2 | tr '\n' ' ')" = "jit_alloc_forty call_jit " ] ||
+		fail "stack: $(frame_lines "$r" | head -3)"
+	frame_lines "$r" | head -1 | grep -qE '^jit_alloc_forty\+0x15 \(\[jit\]\)$' ||
+		fail "$(frame_lines "$r" | head -1)"
+}
+
+# folded: one frame per inline frame; pprof: a Line per inline frame
+test_sym_folded_pprof_inline() {
+	local l1 l2
+	sym_run "$BIN/symc" records -f "$TMPD/out.folded" --pprof "$TMPD/out.pb.gz"
+	grep -qE ';run;store_record;make_record;malloc 1152$' "$TMPD/out.folded" ||
+		fail "folded: $(grep store_record "$TMPD/out.folded")"
+	command -v go >/dev/null || skip "go not installed"
+	l1=$(src_line "$SYMC" record-alloc)
+	l2=$(src_line "$SYMC" record-call)
+	go tool pprof -raw "$TMPD/out.pb.gz" >"$TMPD/raw" 2>&1 || fail "pprof: $(head -3 "$TMPD/raw")"
+	grep -qE "make_record .*symc\.c:$l1" "$TMPD/raw" ||
+		fail "pprof: no make_record at symc.c:$l1: $(grep -m3 record "$TMPD/raw")"
+	grep -qE "store_record .*symc\.c:$l2" "$TMPD/raw" ||
+		fail "pprof: no store_record at symc.c:$l2"
+}
+
+# --json: file, line and the inlined calls of each frame, schema-valid
+test_sym_json_inline() {
+	/usr/bin/python3 -c 'import jsonschema' 2>/dev/null || skip "python3-jsonschema not installed"
+	sym_run "$BIN/symc" records --json
+	/usr/bin/python3 - "$ROOT/user/report.schema.json" "$HOUT" \
+		"$(src_line "$SYMC" record-alloc)" "$(src_line "$SYMC" record-call)" <<'PY' ||
+import json, os, sys
+import jsonschema
+schema = json.load(open(sys.argv[1]))
+rep = [json.loads(l) for l in open(sys.argv[2])][-1]
+jsonschema.validate(rep, schema)
+alloc, call = int(sys.argv[3]), int(sys.argv[4])
+for st in rep["stacks"]:
+    f = st["frames"][0]
+    if f["function"] != "store_record":
+        continue
+    assert st["live_bytes"] == 1152 and st["live_count"] == 12, st
+    assert os.path.basename(f["file"]) == "symc.c" and f["line"] == call, f
+    inl = f["inlined"]
+    assert len(inl) == 1 and inl[0]["function"] == "make_record", inl
+    assert os.path.basename(inl[0]["file"]) == "symc.c" and inl[0]["line"] == alloc, inl
+    break
+else:
+    sys.exit("no store_record stack")
+PY
+		fail "JSON check failed"
+}

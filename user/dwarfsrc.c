@@ -1,0 +1,231 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Source lines and inline chains from DWARF, through libdw. libdw also
+ * decompresses SHF_COMPRESSED (zlib) debug sections on its own.
+ *
+ * The address to CU map is built here from each CU's ranges rather than
+ * taken from .debug_aranges, which recent compilers no longer emit.
+ */
+#include <dwarf.h>
+#include <elfutils/libdw.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "dwarfsrc.h"
+
+struct cu_range {
+	uint64_t lo, hi;
+	Dwarf_Die cu;
+};
+
+struct dbg_info {
+	int fd;
+	Dwarf *dw;
+	struct cu_range *r;	/* sorted by lo */
+	size_t nr;
+};
+
+static int cmp_range(const void *a, const void *b)
+{
+	const struct cu_range *x = a, *y = b;
+
+	if (x->lo != y->lo)
+		return x->lo < y->lo ? -1 : 1;
+	return 0;
+}
+
+static int add_cu_ranges(struct dbg_info *d, Dwarf_Die *cu, size_t *cap)
+{
+	Dwarf_Addr base, lo, hi;
+	ptrdiff_t off = 0;
+
+	while ((off = dwarf_ranges(cu, off, &base, &lo, &hi)) > 0) {
+		if (lo >= hi)
+			continue;
+		if (d->nr == *cap) {
+			size_t n = *cap ? *cap * 2 : 64;
+			struct cu_range *v = realloc(d->r, n * sizeof(*v));
+
+			if (!v)
+				return -ENOMEM;
+			d->r = v;
+			*cap = n;
+		}
+		d->r[d->nr++] = (struct cu_range){ lo, hi, *cu };
+	}
+	return 0;
+}
+
+int dbg_open(int fd, struct dbg_info **out)
+{
+	Dwarf_CU *cu = NULL, *next;
+	struct dbg_info *d;
+	size_t cap = 0;
+	int err = 0;
+
+	d = calloc(1, sizeof(*d));
+	if (!d) {
+		close(fd);
+		return -ENOMEM;
+	}
+	d->fd = fd;
+	d->dw = dwarf_begin(fd, DWARF_C_READ);
+	if (!d->dw) {
+		dbg_free(d);
+		return -ENODATA;
+	}
+	for (;;) {
+		Dwarf_Die cudie, sub;
+		Dwarf_Half ver;
+		uint8_t type;
+
+		if (dwarf_get_units(d->dw, cu, &next, &ver, &type, &cudie, &sub))
+			break;
+		cu = next;
+		if (dwarf_tag(&cudie) != DW_TAG_compile_unit &&
+		    dwarf_tag(&cudie) != DW_TAG_partial_unit)
+			continue;
+		err = add_cu_ranges(d, &cudie, &cap);
+		if (err) {
+			dbg_free(d);
+			return err;
+		}
+	}
+	qsort(d->r, d->nr, sizeof(*d->r), cmp_range);
+	*out = d;
+	return 0;
+}
+
+static const char *die_name(Dwarf_Die *die)
+{
+	static const int attrs[] = { DW_AT_linkage_name,
+				     DW_AT_MIPS_linkage_name, DW_AT_name };
+	Dwarf_Attribute a;
+	size_t i;
+
+	/* _integrate follows abstract_origin and specification: an inlined
+	 * instance names nothing itself */
+	for (i = 0; i < sizeof(attrs) / sizeof(attrs[0]); i++) {
+		const char *s;
+
+		if (dwarf_attr_integrate(die, attrs[i], &a) &&
+		    (s = dwarf_formstring(&a)))
+			return s;
+	}
+	return NULL;
+}
+
+static Dwarf_Die *find_cu(struct dbg_info *d, uint64_t addr)
+{
+	size_t lo = 0, hi = d->nr, i;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (d->r[mid].lo <= addr)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	/* ranges of different CUs may nest (e.g. a stray zero-based one):
+	 * look back a little for one that covers addr */
+	for (i = lo; i > 0 && lo - i < 8; i--)
+		if (addr < d->r[i - 1].hi)
+			return &d->r[i - 1].cu;
+	return NULL;
+}
+
+/* The call site an inlined instance was expanded at. */
+static void call_site(Dwarf_Die *inl, Dwarf_Files *files, size_t nfiles,
+		      const char **file, int *line)
+{
+	Dwarf_Attribute a;
+	Dwarf_Word w;
+
+	*file = NULL;
+	*line = 0;
+	if (dwarf_attr(inl, DW_AT_call_file, &a) && !dwarf_formudata(&a, &w) &&
+	    files && w < nfiles)
+		*file = dwarf_filesrc(files, w, NULL, NULL);
+	if (dwarf_attr(inl, DW_AT_call_line, &a) && !dwarf_formudata(&a, &w))
+		*line = w;
+}
+
+int dbg_frames(struct dbg_info *d, uint64_t vaddr, struct src_frame *out,
+	       int max)
+{
+	Dwarf_Die *cu = find_cu(d, vaddr), *scopes = NULL;
+	Dwarf_Files *files = NULL;
+	const char *file = NULL;
+	size_t nfiles = 0;
+	Dwarf_Line *l;
+	int n, i, k = 0, line = 0;
+
+	if (!cu || max < 1)
+		return 0;
+	l = dwarf_getsrc_die(cu, vaddr);
+	if (l) {
+		file = dwarf_linesrc(l, NULL, NULL);
+		dwarf_lineno(l, &line);
+	}
+	dwarf_getsrcfiles(cu, &files, &nfiles);
+	/* dwarf_getscopes continues an inlined instance with the scopes of
+	 * its abstract definition; the concrete chain up to the function it
+	 * was inlined into comes from the innermost DIE's own parents */
+	n = dwarf_getscopes(cu, vaddr, &scopes);
+	if (n > 0) {
+		Dwarf_Die inner = scopes[0];
+
+		free(scopes);
+		scopes = NULL;
+		n = dwarf_getscopes_die(&inner, &scopes);
+	}
+	/* innermost scope first; each inlined instance moves the location
+	 * to where it was called from */
+	for (i = 0; i < n && k < max; i++) {
+		int tag = dwarf_tag(&scopes[i]);
+		Dwarf_Addr lowpc;
+
+		if (tag != DW_TAG_inlined_subroutine && tag != DW_TAG_subprogram)
+			continue;
+		out[k] = (struct src_frame){ die_name(&scopes[i]), file, line,
+					     0, tag == DW_TAG_inlined_subroutine };
+		/* a function inlined into itself (glibc has some) is one
+		 * frame: keep the inner, more precise line */
+		if (k && out[k - 1].func && out[k].func &&
+		    !strcmp(out[k - 1].func, out[k].func)) {
+			out[k].file = out[k - 1].file;
+			out[k].line = out[k - 1].line;
+			out[k - 1] = out[k];
+			k--;
+		}
+		if (tag == DW_TAG_subprogram) {
+			if (!dwarf_lowpc(&scopes[i], &lowpc) ||
+			    !dwarf_entrypc(&scopes[i], &lowpc))
+				out[k].entry = lowpc;
+			k++;
+			break;
+		}
+		k++;
+		call_site(&scopes[i], files, nfiles, &file, &line);
+	}
+	free(scopes);
+	if (!k && file) {	/* lines, but no function DIE for them */
+		out[0] = (struct src_frame){ NULL, file, line, 0, false };
+		k = 1;
+	}
+	return k;
+}
+
+void dbg_free(struct dbg_info *d)
+{
+	if (!d)
+		return;
+	if (d->dw)
+		dwarf_end(d->dw);
+	free(d->r);
+	close(d->fd);
+	free(d);
+}
