@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <gelf.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -22,6 +23,7 @@
 
 #define DW_REG_RBP 6
 #define DW_REG_RSP 7
+#define DW_REG_RA 16
 
 static int push_row(struct unwind_table *t, const struct ht_urow *r,
 		    size_t first)
@@ -47,6 +49,23 @@ static int push_row(struct unwind_table *t, const struct ht_urow *r,
 	return 0;
 }
 
+/*
+ * The walker reads the return address at CFA - 8. Anything else (an
+ * undefined RA marks the outermost frame, e.g. _start; signal frames use
+ * expressions) ends the stack rather than yield a made-up caller.
+ */
+static bool ra_at_cfa_minus_8(Dwarf_Frame *fr)
+{
+	Dwarf_Op mem[3], *ops;
+	size_t nops;
+
+	if (dwarf_frame_register(fr, DW_REG_RA, mem, &ops, &nops) || nops != 2)
+		return false;
+	return ops[0].atom == DW_OP_call_frame_cfa &&
+	       (ops[1].atom == DW_OP_consts || ops[1].atom == DW_OP_plus_uconst) &&
+	       (int64_t)ops[1].number == -8;
+}
+
 static void frame_row(Dwarf_Frame *fr, struct ht_urow *r)
 {
 	Dwarf_Op mem[3], *ops;
@@ -55,6 +74,8 @@ static void frame_row(Dwarf_Frame *fr, struct ht_urow *r)
 	int64_t off;
 
 	r->cfa_reg = HT_CFA_STOP;
+	if (!ra_at_cfa_minus_8(fr))
+		return;
 	if (dwarf_frame_cfa(fr, &ops, &nops) || nops != 1)
 		return;
 	if (ops[0].atom == DW_OP_bregx) {
