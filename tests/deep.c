@@ -58,29 +58,38 @@ NOINLINE void deep_a(size_t n, int times)
 	}
 }
 
-int main(int argc, char **argv)
+/* Without --now: "ready", wait for SIGUSR1 (want) or "done", wait for
+ * SIGTERM. A function of its own, so that main() is straight-line code
+ * and the leaks come from the same call sites either way: gdb's backtrace
+ * must match heaptrail's to the byte. */
+static NOINLINE void step(int now, int want)
 {
 	sigset_t set;
 	int sig;
 
-	if (argc > 1 && !strcmp(argv[1], "--now")) {
-		deep_a(DEEP_SIZE, 3);
-		lib_outer(LIB_SIZE, 2);
-		return 0;
-	}
+	if (now)
+		return;
 	sigemptyset(&set);
 	sigaddset(&set, SIGUSR1);
 	sigaddset(&set, SIGTERM);
 	sigprocmask(SIG_BLOCK, &set, NULL);
-	printf("ready\n");
+	printf(want == SIGUSR1 ? "ready\n" : "done\n");
 	fflush(stdout);
-	sigwait(&set, &sig);
-	if (sig == SIGUSR1) {
-		deep_a(DEEP_SIZE, 3);
-		lib_outer(LIB_SIZE, 2);
-		printf("done\n");
-		fflush(stdout);
-		sigwait(&set, &sig);
-	}
+	do {
+		if (sigwait(&set, &sig))
+			exit(1);
+		if (sig == SIGTERM)
+			exit(0);
+	} while (sig != want);
+}
+
+int main(int argc, char **argv)
+{
+	int now = argc > 1 && !strcmp(argv[1], "--now");
+
+	step(now, SIGUSR1);
+	deep_a(DEEP_SIZE, 3);
+	lib_outer(LIB_SIZE, 2);
+	step(now, SIGTERM);
 	return 0;
 }
