@@ -60,7 +60,7 @@ run() {
 	BPID=$!
 	wait_for "$out" '^ready' || { echo "bench did not start" >&2; return 1; }
 	if [ -n "${2:-}" ]; then
-		"$HT" -p "$BPID" --unwind "$2" >/dev/null 2>"$err" &
+		"$HT" -p "$BPID" --unwind "$2" >"$TMPD/ht.out" 2>"$err" &
 		HPID=$!
 		wait_for "$err" 'tracing PID' || { echo "heaptrail did not attach" >&2; return 1; }
 	fi
@@ -80,6 +80,8 @@ run() {
 	fi
 	ns=$(sed -n 's/^ns //p' "$out")
 	echo "${ns:-0} ${bpf:--}"
+	# a traced run must have seen every malloc
+	[ -z "${2:-}" ] || grep -q "^heap since attach: allocated [0-9]* bytes in $N calls" "$TMPD/ht.out"
 }
 
 # BPF run-time statistics are off by default; on only while we measure
@@ -92,8 +94,12 @@ read -r base _ <<<"$(run "$BIN/bench-nofp")"
 read -r base_fp _ <<<"$(run "$BIN/bench-fp")"
 printf '%-32s %9s %8s %13s %11s\n' "configuration" "ms" "ratio" "ns/alloc call" "walk ns/run"
 line() {	# LABEL BASE BINARY [MODE]
-	local t bpf
-	read -r t bpf <<<"$(run "$3" "${4:-}")"
+	local t bpf r try
+	for try in 1 2 3; do
+		r=$(run "$3" "${4:-}") && break
+		echo "($1: heaptrail saw fewer than $N mallocs, run again)" >&2
+	done
+	read -r t bpf <<<"$r"
 	awk -v l="$1" -v t="$t" -v b="$2" -v n="$N" -v w="$bpf" 'BEGIN {
 		printf "%-32s %9.1f %7.2fx %13.0f %11s\n", l, t / 1e6, t / b,
 			(t - b) / (2 * n), w }'
