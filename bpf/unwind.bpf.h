@@ -35,7 +35,7 @@ struct walk {
 	__u64 pc, sp, bp;
 	__u64 hash;
 	struct ht_stack *st;
-	const struct ht_module *last;	/* module of the previous frame */
+	__u32 last;	/* index of the previous frame's module */
 	__u32 n;
 	__u32 truncated;
 };
@@ -47,6 +47,7 @@ struct walk {
 struct mod_search {
 	__u64 pc;
 	const struct ht_module *found;
+	__u32 idx;
 };
 
 static long mod_step(__u32 i, struct mod_search *c)
@@ -57,6 +58,7 @@ static long mod_step(__u32 i, struct mod_search *c)
 		return 1;
 	if (c->pc >= m->start && c->pc < m->end) {
 		c->found = m;
+		c->idx = i;
 		return 1;
 	}
 	return 0;
@@ -67,13 +69,13 @@ static __always_inline const struct ht_module *find_module(struct walk *w,
 							   __u64 pc)
 {
 	struct mod_search c = { .pc = pc };
-	const struct ht_module *m = w->last;
+	const struct ht_module *m = bpf_map_lookup_elem(&modules, &w->last);
 
 	if (m && pc >= m->start && pc < m->end)
 		return m;
 	bpf_loop(HT_MAX_MODULES, mod_step, &c, 0);
 	if (c.found)
-		w->last = c.found;
+		w->last = c.idx;
 	return c.found;
 }
 

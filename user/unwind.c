@@ -256,6 +256,35 @@ void unwind_scan(struct unwind_table *t, struct symbolizer *s, pid_t pid,
 	}
 }
 
+/*
+ * New rows go to the BPF array in batches: one syscall per row made
+ * attaching to a process with libc alone take a second or more, and in
+ * command mode the child waits at the gate meanwhile.
+ */
+static void upload_rows(struct unwind_table *t, int rows_fd)
+{
+	enum { BATCH = 8192 };
+	static __u32 keys[BATCH];
+
+	while (t->rows_loaded < t->nrows) {
+		__u32 i, n = t->nrows - t->rows_loaded;
+
+		if (n > BATCH)
+			n = BATCH;
+		for (i = 0; i < n; i++)
+			keys[i] = t->rows_loaded + i;
+		if (bpf_map_update_batch(rows_fd, keys, &t->rows[t->rows_loaded],
+					 &n, NULL) || !n) {
+			/* no batch support: one at a time */
+			__u32 k = t->rows_loaded;
+
+			bpf_map_update_elem(rows_fd, &k, &t->rows[k], BPF_ANY);
+			n = 1;
+		}
+		t->rows_loaded += n;
+	}
+}
+
 void unwind_sync(struct unwind_table *t, struct symbolizer *s, int rows_fd,
 		 int mods_fd, size_t rows_cap)
 {
@@ -267,10 +296,7 @@ void unwind_sync(struct unwind_table *t, struct symbolizer *s, int rows_fd,
 					    t->files[t->nfiles - 1].row_cnt >
 				    rows_cap)
 		t->nrows = t->files[--t->nfiles].row_off;
-	for (; t->rows_loaded < t->nrows; t->rows_loaded++) {
-		k = t->rows_loaded;
-		bpf_map_update_elem(rows_fd, &k, &t->rows[k], BPF_ANY);
-	}
+	upload_rows(t, rows_fd);
 	unwind_place(t, &s->maps, s);
 	for (k = 0; k < HT_MAX_MODULES; k++)
 		bpf_map_update_elem(mods_fd, &k, k < t->nmods ? &t->mods[k] : &zero,
