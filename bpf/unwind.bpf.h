@@ -35,6 +35,7 @@ struct walk {
 	__u64 pc, sp, bp;
 	__u64 hash;
 	struct ht_stack *st;
+	__u32 last;	/* index of the previous frame's module */
 	__u32 n;
 	__u32 truncated;
 };
@@ -46,6 +47,7 @@ struct walk {
 struct mod_search {
 	__u64 pc;
 	const struct ht_module *found;
+	__u32 idx;
 };
 
 static long mod_step(__u32 i, struct mod_search *c)
@@ -56,16 +58,24 @@ static long mod_step(__u32 i, struct mod_search *c)
 		return 1;
 	if (c->pc >= m->start && c->pc < m->end) {
 		c->found = m;
+		c->idx = i;
 		return 1;
 	}
 	return 0;
 }
 
-static __always_inline const struct ht_module *find_module(__u64 pc)
+/* Callers are often in the module of their callee: try that one first. */
+static __always_inline const struct ht_module *find_module(struct walk *w,
+							   __u64 pc)
 {
 	struct mod_search c = { .pc = pc };
+	const struct ht_module *m = bpf_map_lookup_elem(&modules, &w->last);
 
+	if (m && pc >= m->start && pc < m->end)
+		return m;
 	bpf_loop(HT_MAX_MODULES, mod_step, &c, 0);
+	if (c.found)
+		w->last = c.idx;
 	return c.found;
 }
 
@@ -130,17 +140,28 @@ static long walk_step(__u32 i, struct walk *w)
 	w->n++;
 
 	/* pc - 1: a return address may be the first byte of the next row */
-	m = find_module(pc - 1);
+	m = find_module(w, pc - 1);
 	if (m) {
 		r = find_row(m, (__u32)(pc - 1 - m->bias));
 		if (!r || r->cfa_reg == HT_CFA_STOP)
 			return 1;
 		cfa = (r->cfa_reg == HT_CFA_SP ? w->sp : w->bp) + r->cfa_off;
-		if (bpf_probe_read_user(&ra, sizeof(ra), (void *)(cfa - 8)))
-			return 1;
-		if (r->bp_saved &&
-		    bpf_probe_read_user(&bp, sizeof(bp), (void *)(cfa + r->bp_off)))
-			return 1;
+		if (r->bp_saved && r->bp_off == -16) {
+			/* push %rbp right after the call: one read for both */
+			__u64 fr[2];
+
+			if (bpf_probe_read_user(fr, sizeof(fr), (void *)(cfa - 16)))
+				return 1;
+			bp = fr[0];
+			ra = fr[1];
+		} else {
+			if (bpf_probe_read_user(&ra, sizeof(ra), (void *)(cfa - 8)))
+				return 1;
+			if (r->bp_saved &&
+			    bpf_probe_read_user(&bp, sizeof(bp),
+						(void *)(cfa + r->bp_off)))
+				return 1;
+		}
 		w->sp = cfa;
 		w->bp = bp;
 		w->pc = ra;

@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <gelf.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -22,6 +23,7 @@
 
 #define DW_REG_RBP 6
 #define DW_REG_RSP 7
+#define DW_REG_RA 16
 
 static int push_row(struct unwind_table *t, const struct ht_urow *r,
 		    size_t first)
@@ -47,6 +49,23 @@ static int push_row(struct unwind_table *t, const struct ht_urow *r,
 	return 0;
 }
 
+/*
+ * The walker reads the return address at CFA - 8. Anything else (an
+ * undefined RA marks the outermost frame, e.g. _start; signal frames use
+ * expressions) ends the stack rather than yield a made-up caller.
+ */
+static bool ra_at_cfa_minus_8(Dwarf_Frame *fr)
+{
+	Dwarf_Op mem[3], *ops;
+	size_t nops;
+
+	if (dwarf_frame_register(fr, DW_REG_RA, mem, &ops, &nops) || nops != 2)
+		return false;
+	return ops[0].atom == DW_OP_call_frame_cfa &&
+	       (ops[1].atom == DW_OP_consts || ops[1].atom == DW_OP_plus_uconst) &&
+	       (int64_t)ops[1].number == -8;
+}
+
 static void frame_row(Dwarf_Frame *fr, struct ht_urow *r)
 {
 	Dwarf_Op mem[3], *ops;
@@ -55,6 +74,8 @@ static void frame_row(Dwarf_Frame *fr, struct ht_urow *r)
 	int64_t off;
 
 	r->cfa_reg = HT_CFA_STOP;
+	if (!ra_at_cfa_minus_8(fr))
+		return;
 	if (dwarf_frame_cfa(fr, &ops, &nops) || nops != 1)
 		return;
 	if (ops[0].atom == DW_OP_bregx) {
@@ -235,6 +256,35 @@ void unwind_scan(struct unwind_table *t, struct symbolizer *s, pid_t pid,
 	}
 }
 
+/*
+ * New rows go to the BPF array in batches: one syscall per row made
+ * attaching to a process with libc alone take a second or more, and in
+ * command mode the child waits at the gate meanwhile.
+ */
+static void upload_rows(struct unwind_table *t, int rows_fd)
+{
+	enum { BATCH = 8192 };
+	static __u32 keys[BATCH];
+
+	while (t->rows_loaded < t->nrows) {
+		__u32 i, n = t->nrows - t->rows_loaded;
+
+		if (n > BATCH)
+			n = BATCH;
+		for (i = 0; i < n; i++)
+			keys[i] = t->rows_loaded + i;
+		if (bpf_map_update_batch(rows_fd, keys, &t->rows[t->rows_loaded],
+					 &n, NULL) || !n) {
+			/* no batch support: one at a time */
+			__u32 k = t->rows_loaded;
+
+			bpf_map_update_elem(rows_fd, &k, &t->rows[k], BPF_ANY);
+			n = 1;
+		}
+		t->rows_loaded += n;
+	}
+}
+
 void unwind_sync(struct unwind_table *t, struct symbolizer *s, int rows_fd,
 		 int mods_fd, size_t rows_cap)
 {
@@ -246,10 +296,7 @@ void unwind_sync(struct unwind_table *t, struct symbolizer *s, int rows_fd,
 					    t->files[t->nfiles - 1].row_cnt >
 				    rows_cap)
 		t->nrows = t->files[--t->nfiles].row_off;
-	for (; t->rows_loaded < t->nrows; t->rows_loaded++) {
-		k = t->rows_loaded;
-		bpf_map_update_elem(rows_fd, &k, &t->rows[k], BPF_ANY);
-	}
+	upload_rows(t, rows_fd);
 	unwind_place(t, &s->maps, s);
 	for (k = 0; k < HT_MAX_MODULES; k++)
 		bpf_map_update_elem(mods_fd, &k, k < t->nmods ? &t->mods[k] : &zero,
