@@ -429,8 +429,10 @@ static int exec_result(int errfd)
 static void sync_unwind(struct session *s)
 {
 	unwind_scan(&s->unw, &s->sym, s->o.pid, s->o.unwind);
-	unwind_sync(&s->unw, &s->sym, bpf_map__fd(s->skel->maps.urows),
-		    bpf_map__fd(s->skel->maps.modules), s->rows_cap);
+	if (unwind_sync(&s->unw, &s->sym, bpf_map__fd(s->skel->maps.urows),
+			bpf_map__fd(s->skel->maps.modules), s->rows_cap))
+		fprintf(stderr,
+			"heaptrail: no room for the unwind rows of a library loaded since attach: its frames fall back to frame pointers\n");
 }
 
 static int open_and_load(struct session *s)

@@ -155,6 +155,18 @@ static struct unwind_file *find_file(struct unwind_table *t, unsigned int maj,
 	return NULL;
 }
 
+static bool skipped(const struct unwind_table *t, unsigned int maj,
+		    unsigned int min, uint64_t inode)
+{
+	size_t i;
+
+	for (i = 0; i < t->nskipped; i++)
+		if (t->skipped[i].inode == inode && t->skipped[i].maj == maj &&
+		    t->skipped[i].min == min)
+			return true;
+	return false;
+}
+
 int unwind_add_file(struct unwind_table *t, const char *path, unsigned int maj,
 		    unsigned int min, uint64_t inode)
 {
@@ -163,7 +175,7 @@ int unwind_add_file(struct unwind_table *t, const char *path, unsigned int maj,
 	Elf *elf;
 	int fd, err = 0;
 
-	if (find_file(t, maj, min, inode))
+	if (find_file(t, maj, min, inode) || skipped(t, maj, min, inode))
 		return 0;
 	if (t->nfiles >= HT_MAX_MODULES)
 		return -E2BIG;
@@ -264,16 +276,17 @@ void unwind_scan(struct unwind_table *t, struct symbolizer *s, pid_t pid,
 static void upload_rows(struct unwind_table *t, int rows_fd)
 {
 	enum { BATCH = 8192 };
-	static __u32 keys[BATCH];
+	__u32 *keys = malloc(BATCH * sizeof(*keys));
 
 	while (t->rows_loaded < t->nrows) {
 		__u32 i, n = t->nrows - t->rows_loaded;
 
 		if (n > BATCH)
 			n = BATCH;
-		for (i = 0; i < n; i++)
+		for (i = 0; keys && i < n; i++)
 			keys[i] = t->rows_loaded + i;
-		if (bpf_map_update_batch(rows_fd, keys, &t->rows[t->rows_loaded],
+		if (!keys ||
+		    bpf_map_update_batch(rows_fd, keys, &t->rows[t->rows_loaded],
 					 &n, NULL) || !n) {
 			/* no batch support: one at a time */
 			__u32 k = t->rows_loaded;
@@ -283,24 +296,34 @@ static void upload_rows(struct unwind_table *t, int rows_fd)
 		}
 		t->rows_loaded += n;
 	}
+	free(keys);
 }
 
-void unwind_sync(struct unwind_table *t, struct symbolizer *s, int rows_fd,
-		 int mods_fd, size_t rows_cap)
+int unwind_sync(struct unwind_table *t, struct symbolizer *s, int rows_fd,
+		int mods_fd, size_t rows_cap)
 {
 	struct ht_module zero = {};
+	int dropped = 0;
 	__u32 k;
 
-	/* files whose rows would overflow the array are dropped */
+	/* files whose rows would overflow the array are left out, and
+	 * remembered so that the next scan does not parse them again */
 	while (t->nfiles && t->files[t->nfiles - 1].row_off +
 					    t->files[t->nfiles - 1].row_cnt >
-				    rows_cap)
-		t->nrows = t->files[--t->nfiles].row_off;
+				    rows_cap) {
+		struct unwind_file *f = &t->files[--t->nfiles];
+
+		t->nrows = f->row_off;
+		if (t->nskipped < HT_MAX_MODULES)
+			t->skipped[t->nskipped++] = *f;
+		dropped++;
+	}
 	upload_rows(t, rows_fd);
 	unwind_place(t, &s->maps, s);
 	for (k = 0; k < HT_MAX_MODULES; k++)
 		bpf_map_update_elem(mods_fd, &k, k < t->nmods ? &t->mods[k] : &zero,
 				    BPF_ANY);
+	return dropped;
 }
 
 void unwind_free(struct unwind_table *t)

@@ -33,6 +33,8 @@ struct unwind_table {
 	struct ht_module mods[HT_MAX_MODULES];	/* where files are mapped */
 	size_t nmods;
 	size_t rows_loaded;	/* rows already written to the BPF array */
+	struct unwind_file skipped[HT_MAX_MODULES];	/* no room for them */
+	size_t nskipped;
 };
 
 /* Flatten the .eh_frame of the ELF file at path (once per inode). */
@@ -44,8 +46,11 @@ void unwind_place(struct unwind_table *t, const struct pmaps *maps,
 /* Add rows for the target's mapped modules that the mode unwinds by CFI. */
 void unwind_scan(struct unwind_table *t, struct symbolizer *s, pid_t pid,
 		 enum unwind_mode mode);
-/* Write rows not yet loaded (up to rows_cap) and the placement to BPF. */
-void unwind_sync(struct unwind_table *t, struct symbolizer *s, int rows_fd,
+/*
+ * Write rows not yet loaded (up to rows_cap) and the placement to BPF.
+ * Returns how many files had to be left out for want of room.
+ */
+int unwind_sync(struct unwind_table *t, struct symbolizer *s, int rows_fd,
 		 int mods_fd, size_t rows_cap);
 void unwind_free(struct unwind_table *t);
 
