@@ -109,7 +109,23 @@ static void frame_row(Dwarf_Frame *fr, struct ht_urow *r)
 		r->bp_off = (int16_t)(int64_t)ops[1].number;
 }
 
-static int add_range(struct unwind_table *t, Dwarf_CFI *cfi,
+/* The frame at a from .eh_frame, else from .debug_frame. */
+static int frame_at(Dwarf_CFI *eh, Dwarf_CFI *dbg, uint64_t a,
+		    Dwarf_Frame **fr)
+{
+	*fr = NULL;
+	if (eh && !dwarf_cfi_addrframe(eh, a, fr) && *fr)
+		return 0;
+	free(*fr);
+	*fr = NULL;
+	if (dbg && !dwarf_cfi_addrframe(dbg, a, fr) && *fr)
+		return 0;
+	free(*fr);
+	*fr = NULL;
+	return -1;
+}
+
+static int add_range(struct unwind_table *t, Dwarf_CFI *cfi, Dwarf_CFI *dbg,
 		     uint64_t lo, uint64_t hi, size_t first)
 {
 	uint64_t a = lo;
@@ -120,7 +136,7 @@ static int add_range(struct unwind_table *t, Dwarf_CFI *cfi,
 		Dwarf_Frame *fr = NULL;
 		Dwarf_Addr s, e;
 
-		if (dwarf_cfi_addrframe(cfi, a, &fr) || !fr ||
+		if (frame_at(cfi, dbg, a, &fr) ||
 		    dwarf_frame_info(fr, &s, &e, NULL) < 0 || e <= a) {
 			free(fr);
 			/* uncovered: stop walking there; probe ahead by 16 */
@@ -171,7 +187,8 @@ int unwind_add_file(struct unwind_table *t, const char *path, unsigned int maj,
 		    unsigned int min, uint64_t inode)
 {
 	size_t first = t->nrows, nph, i;
-	Dwarf_CFI *cfi;
+	Dwarf_CFI *cfi, *dbg = NULL;
+	Dwarf *dw = NULL;
 	Elf *elf;
 	int fd, err = 0;
 
@@ -185,7 +202,11 @@ int unwind_add_file(struct unwind_table *t, const char *path, unsigned int maj,
 		return -errno;
 	elf = elf_begin(fd, ELF_C_READ_MMAP, NULL);
 	cfi = elf ? dwarf_getcfi_elf(elf) : NULL;
-	if (!cfi || elf_getphdrnum(elf, &nph)) {
+	/* code built without asynchronous unwind tables may describe its
+	 * frames only in .debug_frame */
+	dw = elf ? dwarf_begin_elf(elf, DWARF_C_READ, NULL) : NULL;
+	dbg = dw ? dwarf_getcfi(dw) : NULL;
+	if ((!cfi && !dbg) || elf_getphdrnum(elf, &nph)) {
 		err = -ENOENT;
 		goto out;
 	}
@@ -195,8 +216,8 @@ int unwind_add_file(struct unwind_table *t, const char *path, unsigned int maj,
 		if (!gelf_getphdr(elf, i, &ph) || ph.p_type != PT_LOAD ||
 		    !(ph.p_flags & PF_X))
 			continue;
-		err = add_range(t, cfi, ph.p_vaddr, ph.p_vaddr + ph.p_memsz,
-				first);
+		err = add_range(t, cfi, dbg, ph.p_vaddr,
+				ph.p_vaddr + ph.p_memsz, first);
 	}
 	if (!err && t->nrows > first)
 		t->files[t->nfiles++] = (struct unwind_file){
@@ -206,6 +227,8 @@ int unwind_add_file(struct unwind_table *t, const char *path, unsigned int maj,
 out:
 	if (cfi)
 		dwarf_cfi_end(cfi);
+	if (dw)
+		dwarf_end(dw);	/* ends dbg too */
 	if (elf)
 		elf_end(elf);
 	close(fd);

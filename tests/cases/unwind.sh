@@ -154,3 +154,23 @@ test_unwind_command_mode() {
 	check_chain deep_c $DEEP_SIZE "deep_c deep_b deep_a main"
 	check_chain lib_leaf $LIB_SIZE "lib_leaf lib_mid lib_outer main"
 }
+
+# Code built without asynchronous unwind tables: its frames are described
+# only in .debug_frame, which heaptrail reads when .eh_frame has no row.
+test_unwind_debug_frame_only() {
+	local bin=$ROOT/tests/bin/deep-dbgframe addr
+	addr=$(nm "$bin" | awk '$3 == "deep_c" {print $1}')
+	readelf --debug-dump=frames "$bin" 2>/dev/null |
+		awk -v a="pc=$addr.." '/^Contents of the .eh_frame/ {eh = 1}
+		     /^Contents of the .debug_frame/ {eh = 0}
+		     eh && /FDE/ && index($0, a) {found = 1} END {exit found}' ||
+		fail "deep_c has an .eh_frame FDE: the test would prove nothing"
+	TARGET=$bin start_target
+	run_ht -p "$TPID"
+	trigger_target
+	stop_ht
+	expect_entry deep_c $((3 * DEEP_SIZE)) 3 malloc
+	local got
+	got=$(frames "$(entry deep_c | cut -d' ' -f4)" | sed '/^main$/q' | tr '\n' ' ')
+	[ "$got" = "deep_c deep_b deep_a main " ] || fail "stack of deep_c: $got"
+}
