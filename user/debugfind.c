@@ -21,31 +21,6 @@
 
 #define SYS_DEBUG_DIR "/usr/lib/debug"
 
-static char **dirs;
-static size_t ndirs;
-
-int debug_dir_add(const char *dir)
-{
-	char **v = realloc(dirs, (ndirs + 1) * sizeof(*v));
-
-	if (!v)
-		return -ENOMEM;
-	dirs = v;
-	dirs[ndirs] = strdup(dir);
-	if (!dirs[ndirs])
-		return -ENOMEM;
-	ndirs++;
-	return 0;
-}
-
-void debug_dirs_free(void)
-{
-	while (ndirs)
-		free(dirs[--ndirs]);
-	free(dirs);
-	dirs = NULL;
-}
-
 struct link {
 	char name[256];
 	uint32_t crc;
@@ -150,9 +125,9 @@ static int by_build_id(const struct debug_req *r, char *buf, size_t len)
 
 	if (strlen(r->build_id) < 4)
 		return -ENOENT;
-	for (i = 0; i <= ndirs; i++) {
+	for (i = 0; i <= r->ndirs; i++) {
 		snprintf(p, sizeof(p), "%s/.build-id/%.2s/%s.debug",
-			 i < ndirs ? dirs[i] : SYS_DEBUG_DIR, r->build_id,
+			 i < r->ndirs ? r->dirs[i] : SYS_DEBUG_DIR, r->build_id,
 			 r->build_id + 2);
 		fd = try_open(r, p, NULL, buf, len);
 		if (fd >= 0)
@@ -177,14 +152,14 @@ static int by_link(const struct debug_req *r, const struct link *l,
 	snprintf(p, sizeof(p), "%s/.debug/%s", dir, l->name);
 	if ((fd = try_open(r, p, l, buf, len)) >= 0)
 		return fd;
-	for (i = 0; i <= ndirs; i++) {
-		const char *root = i < ndirs ? dirs[i] : SYS_DEBUG_DIR;
+	for (i = 0; i <= r->ndirs; i++) {
+		const char *root = i < r->ndirs ? r->dirs[i] : SYS_DEBUG_DIR;
 
 		snprintf(p, sizeof(p), "%s%s/%s", root, dir, l->name);
 		if ((fd = try_open(r, p, l, buf, len)) >= 0)
 			return fd;
 		snprintf(p, sizeof(p), "%s/%s", root, l->name);
-		if (i < ndirs && (fd = try_open(r, p, l, buf, len)) >= 0)
+		if (i < r->ndirs && (fd = try_open(r, p, l, buf, len)) >= 0)
 			return fd;
 	}
 	return -ENOENT;

@@ -11,11 +11,10 @@ struct debug_req {
 	const char *path;	/* as the process maps it */
 	pid_t pid;		/* its files are under /proc/PID/root */
 	const char *build_id;	/* hex, may be "" */
+	/* extra places to look (--debug-dir), before the system ones */
+	char *const *dirs;
+	size_t ndirs;
 };
-
-/* Extra places to look (--debug-dir), searched before the system ones. */
-int debug_dir_add(const char *dir);
-void debug_dirs_free(void);
 
 /*
  * Open the file holding the module's DWARF: the module itself if it has

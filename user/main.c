@@ -50,8 +50,13 @@
 #define REFRESH_MS 1000	/* how often the target's maps are re-read */
 #define ROW_HEADROOM 262144	/* unwind rows for libraries loaded later */
 
+#define MAX_DEBUG_DIRS 16
+
 struct opts {
 	pid_t pid;
+	const char *debug_dirs[MAX_DEBUG_DIRS];
+	int ndebug_dirs;
+	bool no_demangle;
 	char **cmd;
 	double interval;	/* 0: only the final report */
 	double duration;	/* 0: until signal or exit */
@@ -286,11 +291,12 @@ static void parse_opts(int argc, char **argv, struct opts *o)
 			o->libc = optarg;
 			break;
 		case O_DEBUG_DIR:
-			if (debug_dir_add(optarg))
-				die_usage("out of memory");
+			if (o->ndebug_dirs == MAX_DEBUG_DIRS)
+				die_usage("at most %d --debug-dir", MAX_DEBUG_DIRS);
+			o->debug_dirs[o->ndebug_dirs++] = optarg;
 			break;
 		case O_NO_DEMANGLE:
-			symbolizer_set_demangle(false);
+			o->no_demangle = true;
 			break;
 		case 'v':
 			o->verbose = true;
@@ -342,6 +348,16 @@ static bool have_privileges(void)
 	fclose(f);
 	/* CAP_SYS_ADMIN covers BPF, perf events and /proc/PID/map_files */
 	return eff & (1ULL << 21);
+}
+
+static void init_symbolizer(struct session *s)
+{
+	int i;
+
+	symbolizer_init(&s->sym, s->o.pid);
+	symbolizer_set_demangle(&s->sym, !s->o.no_demangle);
+	for (i = 0; i < s->o.ndebug_dirs; i++)
+		symbolizer_add_debug_dir(&s->sym, s->o.debug_dirs[i]);
 }
 
 static void read_comm(pid_t pid, char *buf, size_t len)
@@ -794,7 +810,7 @@ int main(int argc, char **argv)
 			goto out;
 		}
 		snprintf(s.comm, sizeof(s.comm), "%s", s.o.cmd[0]);
-		symbolizer_init(&s.sym, s.o.pid);
+		init_symbolizer(&s);
 		/* libc's rows now; where it is mapped, once it is */
 		{
 			struct stat st;
@@ -806,7 +822,7 @@ int main(int argc, char **argv)
 	} else {
 		read_comm(s.o.pid, s.comm, sizeof(s.comm));
 		read_cmdline(s.o.pid, s.cmdline, sizeof(s.cmdline));
-		symbolizer_init(&s.sym, s.o.pid);
+		init_symbolizer(&s);
 		err = symbolizer_refresh(&s.sym);
 		if (err) {
 			fail("PID %d exited", s.o.pid);

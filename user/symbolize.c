@@ -35,13 +35,6 @@ struct sym_obj {
 	struct elf_img *dbg_img;	/* .symtab of a separate debug file */
 };
 
-static bool demangle_default = true;
-
-void symbolizer_set_demangle(bool on)
-{
-	demangle_default = on;
-}
-
 static uint64_t now_ns(void)
 {
 	struct timespec ts;
@@ -54,7 +47,25 @@ void symbolizer_init(struct symbolizer *s, pid_t pid)
 {
 	memset(s, 0, sizeof(*s));
 	s->pid = pid;
-	s->dm.off = !demangle_default;
+}
+
+void symbolizer_set_demangle(struct symbolizer *s, bool on)
+{
+	s->dm.off = !on;
+}
+
+int symbolizer_add_debug_dir(struct symbolizer *s, const char *dir)
+{
+	char **v = realloc(s->debug_dirs, (s->ndebug_dirs + 1) * sizeof(*v));
+
+	if (!v)
+		return -ENOMEM;
+	s->debug_dirs = v;
+	v[s->ndebug_dirs] = strdup(dir);
+	if (!v[s->ndebug_dirs])
+		return -ENOMEM;
+	s->ndebug_dirs++;
+	return 0;
 }
 
 static struct sym_mod *find_mod(struct symbolizer *s, const struct pmap *p)
@@ -225,7 +236,8 @@ int symbolizer_refresh(struct symbolizer *s)
 /* First lookup in a module: find and open its DWARF. */
 static void load_debug(struct symbolizer *s, struct sym_obj *o)
 {
-	struct debug_req r = { o->fd, o->path, s->pid, o->build_id };
+	struct debug_req r = { o->fd, o->path, s->pid, o->build_id,
+			       s->debug_dirs, s->ndebug_dirs };
 	uint64_t t0 = now_ns();
 	char path[4096];
 	int fd;
@@ -375,6 +387,9 @@ void symbolizer_free(struct symbolizer *s)
 		obj_free(s->objs[i]);
 	free(s->objs);
 	free(s->mods);
+	for (i = 0; i < s->ndebug_dirs; i++)
+		free(s->debug_dirs[i]);
+	free(s->debug_dirs);
 	demangler_free(&s->dm);
 	perfmap_free(&s->perf);
 	pmaps_free(&s->maps);

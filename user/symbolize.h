@@ -43,6 +43,8 @@ struct symbolizer {
 	struct demangler dm;
 	struct perfmap perf;
 	struct sym_stats st;
+	char **debug_dirs;	/* --debug-dir, searched first */
+	size_t ndebug_dirs;
 };
 
 struct frame {
@@ -59,10 +61,10 @@ struct frame {
 /* Most frames one pc can expand to (inlined calls plus the function). */
 #define SYM_MAX_INLINE 16
 
-/* Process-wide settings, from the command line. */
-void symbolizer_set_demangle(bool on);
-
 void symbolizer_init(struct symbolizer *s, pid_t pid);
+/* Settings from the command line: C++ demangling, extra debug dirs. */
+void symbolizer_set_demangle(struct symbolizer *s, bool on);
+int symbolizer_add_debug_dir(struct symbolizer *s, const char *dir);
 /*
  * Re-read the target's maps and load every new executable module now,
  * while its files can still be reached; returns -ESRCH once it is gone
