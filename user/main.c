@@ -36,6 +36,7 @@
 #include "folded.h"
 #include "json.h"
 #include "heaptrail.skel.h"
+#include "offline.h"
 #include "outfile.h"
 #include "pprof.h"
 #include "procmaps.h"
@@ -116,6 +117,7 @@ static void usage(FILE *f)
 "Usage: heaptrail -p PID [options]\n"
 "       heaptrail [options] -- COMMAND [ARGS...]\n"
 "       heaptrail diff [-n N] [--grown-only] OLD NEW   (saved folded/pprof)\n"
+"       heaptrail symbolize [--debug-dir DIR]... [REPORT] (saved text report)\n"
 "Report the call stacks that hold a process's outstanding memory.\n\n"
 "  -p, --pid PID          attach to this running process (no restart)\n"
 "  -i, --interval SEC     report every SEC seconds (default 10; with -d, only\n"
@@ -732,6 +734,8 @@ int main(int argc, char **argv)
 
 	if (argc > 1 && !strcmp(argv[1], "diff"))
 		return diff_main(argc - 1, argv + 1);
+	if (argc > 1 && !strcmp(argv[1], "symbolize"))
+		return symbolize_main(argc - 1, argv + 1);
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	parse_opts(argc, argv, &s.o);
 	libbpf_set_print(s.o.verbose ? libbpf_print : quiet_print);

@@ -198,3 +198,27 @@ else:
 PY
 		fail "JSON check failed"
 }
+
+# A report saved without debug info, named later: `heaptrail symbolize`
+# finds the debug file by the build ID the report kept, and gives the same
+# frames as a live run that had the debug file.
+test_sym_offline_symbolize() {
+	local r live offline
+	sym_run "$BIN/symc-buildid" records
+	[ -z "$(entry store_record)" ] || fail "named without debug info"
+	last_report >"$TMPD/saved.txt"
+	"$HT" symbolize --debug-dir "$BIN/debugroot" "$TMPD/saved.txt" >"$TMPD/named.txt" ||
+		fail "heaptrail symbolize exited $?"
+	HOUT=$TMPD/named.txt
+	expect_records symc-buildid
+	r=$(entry store_record | cut -d' ' -f4)
+	offline=$(frame_lines "$r" | sed '/^run+/q')
+	stop_target
+	HOUT=$TMPD/live.out
+	sym_run "$BIN/symc-buildid" records --debug-dir "$BIN/debugroot"
+	r=$(entry store_record | cut -d' ' -f4)
+	live=$(frame_lines "$r" | sed '/^run+/q')
+	[ "$offline" = "$live" ] || fail "offline: $(echo $offline) but live: $(echo $live)"
+	"$HT" symbolize "$TMPD/none" 2>"$TMPD/err" && fail "missing report accepted"
+	grep -q "^heaptrail: cannot read $TMPD/none: No such file" "$TMPD/err" || fail "$(cat "$TMPD/err")"
+}
