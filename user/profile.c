@@ -6,6 +6,7 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -88,48 +89,121 @@ static int read_counters(int fd, uint64_t *out)
 	return 0;
 }
 
-int profile_read(int aggs_fd, int stacks_fd, int counters_fd, struct profile *p)
+/* Room for need keys and values in the two parallel arrays. */
+static int reserve(struct ht_agg_key **keys, struct ht_agg **vals,
+		   size_t *cap, size_t need)
+{
+	size_t c = *cap ? *cap : 4096;
+	void *k, *v;
+
+	if (need <= *cap)
+		return 0;
+	while (c < need)
+		c *= 2;
+	k = realloc(*keys, c * sizeof(**keys));
+	if (!k)
+		return -ENOMEM;
+	*keys = k;
+	v = realloc(*vals, c * sizeof(**vals));
+	if (!v)
+		return -ENOMEM;
+	*vals = v;
+	*cap = c;
+	return 0;
+}
+
+/*
+ * All of the aggregate map: in batches where the kernel has them (one
+ * syscall per few thousand stacks, as it is read every second), else key
+ * by key.
+ */
+static int read_aggs(int fd, struct ht_agg_key **keys, struct ht_agg **vals,
+		     size_t *n)
 {
 	struct ht_agg_key key, next, *prev = NULL;
 	size_t cap = 0;
+	__u32 in, out;
+	bool first = true;
+	int err;
+
+	*keys = NULL;
+	*vals = NULL;
+	*n = 0;
+	for (;;) {
+		__u32 cnt = 4096;
+
+		if (reserve(keys, vals, &cap, *n + cnt))
+			return -ENOMEM;
+		err = bpf_map_lookup_batch(fd, first ? NULL : &in, &out,
+					   *keys + *n, *vals + *n, &cnt, NULL);
+		if (err && errno != ENOENT)
+			break;
+		*n += cnt;
+		if (err)	/* ENOENT: that was the last batch */
+			return 0;
+		in = out;
+		first = false;
+	}
+	if (!first || *n)
+		return -errno;
+	/* no batch operations: one key at a time */
+	while (!bpf_map_get_next_key(fd, prev, &next)) {
+		key = next;
+		prev = &key;
+		if (reserve(keys, vals, &cap, *n + 1))
+			return -ENOMEM;
+		if (bpf_map_lookup_elem(fd, &key, *vals + *n))
+			continue;	/* deleted meanwhile */
+		(*keys)[(*n)++] = key;
+	}
+	return 0;
+}
+
+int profile_read(int aggs_fd, int stacks_fd, int counters_fd, struct profile *p)
+{
+	struct ht_agg_key *keys;
+	struct ht_agg *vals;
+	size_t cap = 0, i, n;
 	int err;
 
 	memset(p, 0, sizeof(*p));
 	p->now_ms = monotonic_ms();
-	while (!bpf_map_get_next_key(aggs_fd, prev, &next)) {
+	err = read_aggs(aggs_fd, &keys, &vals, &n);
+	for (i = 0; !err && i < n; i++) {
+		const struct ht_agg *a = &vals[i];
 		struct prof_entry *e;
-		struct ht_agg a;
 
-		key = next;
-		prev = &key;
-		if (bpf_map_lookup_elem(aggs_fd, &key, &a))
-			continue;	/* deleted meanwhile */
-		if (key.kind == HT_MMAP)
-			add_totals(&p->mmap, &a);
-		else if (key.kind == HT_BRK)
-			add_totals(&p->brk, &a);
+		if (keys[i].kind == HT_MMAP)
+			add_totals(&p->mmap, a);
+		else if (keys[i].kind == HT_BRK)
+			add_totals(&p->brk, a);
 		else
-			add_totals(&p->heap, &a);
-		if (a.live_bytes <= 0 && a.live_count <= 0)
+			add_totals(&p->heap, a);
+		if (a->live_bytes <= 0 && a->live_count <= 0)
 			continue;
 		if (grow(&p->v, p->n, &cap, sizeof(*p->v))) {
-			profile_free(p);
-			return -ENOMEM;
+			err = -ENOMEM;
+			break;
 		}
 		e = &p->v[p->n++];
 		memset(e, 0, sizeof(*e));
-		e->key = key;
-		e->agg = a;
-		if (key.stack && stacks_fd >= 0 &&
-		    !bpf_map_lookup_elem(stacks_fd, &key.stack, e->ips))
+		e->key = keys[i];
+		e->agg = *a;
+		if (e->key.stack && stacks_fd >= 0 &&
+		    !bpf_map_lookup_elem(stacks_fd, &e->key.stack, e->ips))
 			while (e->nips < HT_MAX_FRAMES && e->ips[e->nips])
 				e->nips++;
 	}
-	qsort(p->v, p->n, sizeof(*p->v), cmp_live);
-	err = read_counters(counters_fd, p->counters);
-	if (err)
+	free(keys);
+	free(vals);
+	if (!err)
+		err = read_counters(counters_fd, p->counters);
+	if (err) {
 		profile_free(p);
-	return err;
+		return err;
+	}
+	qsort(p->v, p->n, sizeof(*p->v), cmp_live);
+	return 0;
 }
 
 void profile_free(struct profile *p)
