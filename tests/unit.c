@@ -239,7 +239,7 @@ static int t_diff_parse_folded(void)
 	CHECK(!strcmp(s.v[2].name, "c;calloc") && s.v[2].bytes == -3);
 	diff_stacks_free(&s);
 	CHECK(PARSE("x 1\ny;malloc\n") == -EBADMSG);
-	CHECK(!strcmp(diff_error(), "line 2: no byte count"));
+	CHECK(!strcmp(s.why, "line 2: no byte count"));
 	diff_stacks_free(&s);
 	CHECK(PARSE("x 1\0 2\n") == -EBADMSG);
 	CHECK(PARSE(" 5\n") == -EBADMSG);

@@ -25,29 +25,23 @@
 /* byte counts stay well inside int64_t, so sums and deltas cannot wrap */
 #define MAX_BYTES (1LL << 61)
 
-static char why[160];
-
-static int bad(const char *fmt, ...)
+/* Say why input is malformed, in the buffer of the profile being read. */
+static int bad(char *why, const char *fmt, ...)
 {
 	va_list ap;
 
 	va_start(ap, fmt);
-	vsnprintf(why, sizeof(why), fmt, ap);
+	vsnprintf(why, DIFF_WHY_LEN, fmt, ap);
 	va_end(ap);
 	return -EBADMSG;
 }
 
-const char *diff_error(void)
-{
-	return why;
-}
-
-static int add_bytes(int64_t *acc, int64_t v)
+static int add_bytes(char *why, int64_t *acc, int64_t v)
 {
 	/* each bounded first, so that the sum cannot wrap */
 	if (v > MAX_BYTES || v < -MAX_BYTES || *acc > MAX_BYTES ||
 	    *acc < -MAX_BYTES || *acc + v > MAX_BYTES || *acc + v < -MAX_BYTES)
-		return bad("byte count out of range");
+		return bad(why, "byte count out of range");
 	*acc += v;
 	return 0;
 }
@@ -108,7 +102,8 @@ int diff_merge(struct diff_stacks *s)
 	for (i = 0; i < s->n; i++) {
 		if (n && !strcmp(s->v[n - 1].name, s->v[i].name)) {
 			if (!err)
-				err = add_bytes(&s->v[n - 1].bytes, s->v[i].bytes);
+				err = add_bytes(s->why, &s->v[n - 1].bytes,
+						s->v[i].bytes);
 			free(s->v[i].name);
 		} else {
 			s->v[n++] = s->v[i];
@@ -140,7 +135,7 @@ int diff_parse_folded(const char *buf, size_t len, struct diff_stacks *s)
 		if (eol == p)
 			continue;
 		if (memchr(p, 0, eol - p))
-			return bad("line %zu: binary data", line);
+			return bad(s->why, "line %zu: binary data", line);
 		/* the count is the last word: frame names may hold spaces */
 		for (sp = eol; sp > p && !blank(sp[-1]);)
 			sp--;
@@ -148,18 +143,18 @@ int diff_parse_folded(const char *buf, size_t len, struct diff_stacks *s)
 		neg = *q == '-';
 		q += neg;
 		if (q == eol)
-			return bad("line %zu: no byte count", line);
+			return bad(s->why, "line %zu: no byte count", line);
 		for (v = 0; q < eol; q++) {
 			if (*q < '0' || *q > '9')
-				return bad("line %zu: no byte count", line);
+				return bad(s->why, "line %zu: no byte count", line);
 			if (v > (MAX_BYTES - (*q - '0')) / 10)
-				return bad("line %zu: byte count out of range", line);
+				return bad(s->why, "line %zu: byte count out of range", line);
 			v = v * 10 + (*q - '0');
 		}
 		while (sp > p && blank(sp[-1]))
 			sp--;
 		if (sp == p)
-			return bad("line %zu: no stack", line);
+			return bad(s->why, "line %zu: no stack", line);
 		name = strndup(p, sp - p);
 		if (!name || stacks_add(s, name, neg ? -v : v))
 			return -ENOMEM;
@@ -171,6 +166,7 @@ int diff_parse_folded(const char *buf, size_t len, struct diff_stacks *s)
 
 struct pb {
 	const uint8_t *p, *end;
+	char *why;		/* the profile's error message buffer */
 };
 
 struct field {
@@ -190,7 +186,7 @@ static int pb_varint(struct pb *r, uint64_t *v)
 		if (!(*r->p++ & 0x80))
 			return 0;
 	}
-	return bad("truncated or overlong varint");
+	return bad(r->why, "truncated or overlong varint");
 }
 
 /* 1 and the next field of r, 0 at its end, or an error. */
@@ -205,17 +201,18 @@ static int pb_next(struct pb *r, struct field *f)
 	f->num = tag >> 3;
 	f->wt = tag & 7;
 	if (!f->num || tag >> 32)
-		return bad("bad protobuf field number");
+		return bad(r->why, "bad protobuf field number");
 	if (f->wt == 0)
 		return pb_varint(r, &f->v) ? -EBADMSG : 1;
 	if (f->wt == 1 || f->wt == 5)
 		n = f->wt == 1 ? 8 : 4;
 	else if (f->wt != 2 || pb_varint(r, &n))
-		return bad("bad protobuf wire type");
+		return bad(r->why, "bad protobuf wire type");
 	if (n > (size_t)(r->end - r->p))
-		return bad("protobuf field runs past its message");
+		return bad(r->why, "protobuf field runs past its message");
 	f->body.p = r->p;
 	f->body.end = r->p + n;
+	f->body.why = r->why;
 	r->p += n;
 	return 1;
 }
@@ -232,7 +229,7 @@ static int ints_add(struct ints *a, const struct field *f)
 	uint64_t v = f->v;
 
 	if (f->wt != 0 && f->wt != 2)
-		return bad("bad protobuf wire type");
+		return bad(r.why, "bad protobuf wire type");
 	while (f->wt == 0 || r.p < r.end) {
 		if (f->wt == 2 && pb_varint(&r, &v))
 			return -EBADMSG;
@@ -257,6 +254,7 @@ struct ents {
 };
 
 struct pprof_in {
+	char *why;
 	struct pb *strs;
 	size_t nstrs, strcap;
 	struct ents funcs, maps, locs;
@@ -287,7 +285,7 @@ static int ent_add(struct ents *t, const struct field *f, uint32_t fa,
 	int rc;
 
 	if (f->wt != 2)
-		return bad("bad protobuf wire type");
+		return bad(r.why, "bad protobuf wire type");
 	if (grow(&t->v, &t->cap, t->n, sizeof(*t->v)))
 		return -ENOMEM;
 	e = memset(&t->v[t->n++], 0, sizeof(*e));
@@ -308,7 +306,7 @@ static int ent_add(struct ents *t, const struct field *f, uint32_t fa,
 static int str_at(const struct pprof_in *pp, uint64_t i, struct pb *s)
 {
 	if (i >= pp->nstrs)
-		return bad("string index %" PRIu64 " out of range", i);
+		return bad(pp->why, "string index %" PRIu64 " out of range", i);
 	*s = pp->strs[i];
 	return 0;
 }
@@ -330,7 +328,8 @@ static int put_loc(struct pprof_in *pp, uint64_t id, FILE *f)
 	int rc;
 
 	if (!l)
-		return bad("sample refers to missing location %" PRIu64, id);
+		return bad(pp->why, "sample refers to missing location %" PRIu64,
+			   id);
 	pp->lines.n = 0;
 	for (r = l->body; (rc = pb_next(&r, &g)) > 0;) {
 		if (g.num != 4 || g.wt != 2)
@@ -393,7 +392,7 @@ static int put_sample(struct pprof_in *pp, const struct field *f,
 	if (rc)
 		return rc;
 	if (vi >= pp->vals.n)
-		return bad("sample has %zu values, expected %zu", pp->vals.n,
+		return bad(pp->why, "sample has %zu values, expected %zu", pp->vals.n,
 			   vi + 1);
 	m = open_memstream(&name, &len);
 	if (!m)
@@ -418,8 +417,8 @@ static int put_sample(struct pprof_in *pp, const struct field *f,
 
 static int parse_pprof(const uint8_t *buf, size_t len, struct diff_stacks *out)
 {
-	struct pprof_in pp = { 0 };
-	struct pb r = { buf, buf + len }, s;
+	struct pprof_in pp = { .why = out->why };
+	struct pb r = { buf, buf + len, out->why }, s;
 	struct field f, g;
 	struct ents *tabs[] = { &pp.funcs, &pp.maps, &pp.locs };
 	size_t i, vi = 0;
@@ -459,7 +458,7 @@ static int parse_pprof(const uint8_t *buf, size_t len, struct diff_stacks *out)
 				   (rc = put_sample(&pp, &f, vi, out))))
 			break;
 	if (rc > 0)
-		rc = bad("bad protobuf wire type");
+		rc = bad(out->why, "bad protobuf wire type");
 out:
 	free(pp.strs);
 	free(pp.funcs.v);
@@ -472,7 +471,8 @@ out:
 	return rc;
 }
 
-static int gunzip(const uint8_t *in, size_t len, uint8_t **out, size_t *n)
+static int gunzip(const uint8_t *in, size_t len, uint8_t **out, size_t *n,
+		  char *why)
 {
 	z_stream z = { .next_in = (Bytef *)in, .avail_in = len };
 	size_t cap = 0;
@@ -494,9 +494,9 @@ static int gunzip(const uint8_t *in, size_t len, uint8_t **out, size_t *n)
 		if (rc == Z_MEM_ERROR)
 			err = -ENOMEM;
 		else if (rc == Z_BUF_ERROR && z.avail_out)
-			err = bad("truncated gzip data");
+			err = bad(why, "truncated gzip data");
 		else if (rc != Z_OK && rc != Z_BUF_ERROR && rc != Z_STREAM_END)
-			err = bad("corrupt gzip data");
+			err = bad(why, "corrupt gzip data");
 	} while (!err && rc != Z_STREAM_END);
 	inflateEnd(&z);
 	return err;
@@ -539,10 +539,10 @@ static int load(const char *path, struct diff_stacks *s)
 	int64_t total = 0;
 	int err;
 
-	why[0] = 0;
+	s->why[0] = 0;
 	err = read_all(path, &buf, &n);
 	if (!err && n >= 2 && buf[0] == 0x1f && buf[1] == 0x8b) {
-		err = gunzip(buf, n, &raw, &rawn);
+		err = gunzip(buf, n, &raw, &rawn, s->why);
 		if (!err)
 			err = parse_pprof(raw, rawn, s);
 		free(raw);
@@ -554,7 +554,7 @@ static int load(const char *path, struct diff_stacks *s)
 		err = diff_merge(s);
 	/* bounded partial sums: the totals of diff_main() cannot wrap */
 	for (i = 0; !err && i < s->n; i++)
-		err = add_bytes(&total, s->v[i].bytes);
+		err = add_bytes(s->why, &total, s->v[i].bytes);
 	return err;
 }
 
@@ -641,7 +641,8 @@ int diff_main(int argc, char **argv)
 		if (err) {
 			fprintf(stderr, "heaptrail: cannot read %s: %s\n",
 				argv[optind + k],
-				err == -EBADMSG && why[0] ? why : strerror(-err));
+				err == -EBADMSG && st[k].why[0] ? st[k].why :
+							      strerror(-err));
 			goto out;
 		}
 	}

@@ -11,21 +11,22 @@ struct diff_stack {
 	int64_t bytes;
 };
 
+#define DIFF_WHY_LEN 160
+
 struct diff_stacks {
 	struct diff_stack *v;
 	size_t n, cap;
+	char why[DIFF_WHY_LEN];	/* why the last parse returned -EBADMSG */
 };
 
 /*
  * Append the "root;...;leaf BYTES" lines of buf to s; blank lines are
- * skipped. -EBADMSG on a malformed line, diff_error() says which.
+ * skipped. -EBADMSG on a malformed line, s->why says which.
  */
 int diff_parse_folded(const char *buf, size_t len, struct diff_stacks *s);
 /* Sort by name and sum the bytes of identical stacks. */
 int diff_merge(struct diff_stacks *s);
 void diff_stacks_free(struct diff_stacks *s);
-/* Why the last parse returned -EBADMSG. */
-const char *diff_error(void);
 
 /* `heaptrail diff [-n N] [--grown-only] OLD NEW`; argv[0] is "diff". */
 int diff_main(int argc, char **argv);
