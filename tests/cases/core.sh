@@ -262,3 +262,33 @@ test_other_mount_namespace() {
 		fail "stack: $(frames 1 | tr '\n' ' ')"
 	last_report | grep -qE '^        encode\+0x[0-9a-f]+ \(nstarget\)( target.c:[0-9]+)?$' || fail "module name"
 }
+
+# Even killed with SIGKILL, heaptrail leaves the target whole: the kernel
+# drops the probes with its file descriptors. SIGTERM gives a final report.
+test_killed_heaptrail_leaves_target_whole() {
+	start_target encode
+	local libc base mvaddr before
+	libc=$(awk '$6 ~ /libc\.so/ && $3 == "00000000" {print $6; exit}' "/proc/$TPID/maps")
+	base=$(awk '$6 ~ /libc\.so/ && $3 == "00000000" {split($1, a, "-"); print a[1]; exit}' "/proc/$TPID/maps")
+	mvaddr=$(nm -D "$libc" | awk '$3 == "malloc@@GLIBC_2.2.5" {print $1}')
+	peek() { dd if="/proc/$TPID/mem" bs=1 skip=$((0x$base + 0x$mvaddr)) count=8 \
+		iflag=skip_bytes status=none | od -An -tx1; }
+	before=$(peek)
+	run_ht -p "$TPID"
+	kill -KILL "$HPID"
+	wait_for_ht
+	local i
+	for ((i = 0; i < 50; i++)); do
+		[ "$(peek)" = "$before" ] && break
+		sleep 0.1
+	done
+	[ "$(peek)" = "$before" ] || fail "malloc still patched after SIGKILL: $(peek)"
+	trigger_target
+	kill -0 "$TPID" || fail "target died"
+	run_ht -p "$TPID"
+	kill -TERM "$HPID"
+	wait_for_ht
+	[ "$HRC" = 0 ] || fail "SIGTERM: exit $HRC"
+	grep -q ', final$' "$HOUT" || fail "no final report on SIGTERM"
+	[ "$(peek)" = "$before" ] || fail "malloc still patched after SIGTERM"
+}
