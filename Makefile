@@ -17,8 +17,9 @@ USER_SRC := $(filter-out user/main.c,$(wildcard user/*.c))
 USER_OBJ := $(patsubst user/%.c,$(OUT)/%.o,$(USER_SRC))
 
 DEB_PACKAGES := clang llvm libbpf-dev bpftool libelf-dev libdw-dev zlib1g-dev \
-	make gcc libc6-dev binutils util-linux procps
-# only the tests use these: go tool pprof reads back the pprof output
+	make gcc g++ libc6-dev binutils util-linux procps gzip
+# the tests read heaptrail's output back with real readers: go tool pprof,
+# a JSON Schema validator, gdb's backtrace; libc6-dbg names libc's frames
 TEST_PACKAGES := golang-go python3-jsonschema gdb libc6-dbg
 
 .PHONY: all deps demo test clean format
