@@ -136,11 +136,12 @@ void report_json(FILE *out, const struct profile *p, struct symbolizer *s,
 		fprintf(out,
 			"%s{\"stack\":%ld,\"kind\":\"%s\",\"rate_bytes_per_min\":%.1f,"
 			"\"confidence\":\"%s\",\"r2\":%.4f,\"growing_share\":%.4f,"
-			"\"samples\":%zu,\"span_s\":%.3f,\"growth_bytes\":%" PRId64 "}",
+			"\"samples\":%zu,\"span_s\":%.3f,\"growth_bytes\":%" PRId64
+			",\"avg_age_s\":%.3f}",
 			i ? "," : "", report_find(p, &l->key) + 1,
 			kind_name(l->key.kind), l->rate,
 			leak_confidence_name(l->confidence), l->r2, l->growing,
-			l->samples, l->span_s, l->growth);
+			l->samples, l->span_s, l->growth, l->avg_age_s);
 	}
 	shown = p->n < (size_t)o->top ? p->n : (size_t)o->top;
 	fprintf(out, "],\"stacks_total\":%zu,\"stacks\":[", p->n);

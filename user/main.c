@@ -533,7 +533,7 @@ static void report(struct session *s, bool final)
 		return;
 	}
 	sample(s, &p);
-	if (!trend_suspects(&s->trend, &sus, &ro.nsus))
+	if (!trend_suspects(&s->trend, &p, &sus, &ro.nsus))
 		ro.sus = sus;
 	if (s->have_mem) {
 		ro.mem = &s->mem;
@@ -800,6 +800,13 @@ int main(int argc, char **argv)
 		return fail("libc %s has no symbols", libc_path);
 	}
 
+	/*
+	 * SIGINT and SIGTERM always end the run with a final report: a shell
+	 * starts background jobs with SIGINT ignored, and an ignored signal
+	 * never reaches a signalfd. SIGHUP keeps an ignore (nohup).
+	 */
+	signal(SIGINT, SIG_DFL);
+	signal(SIGTERM, SIG_DFL);
 	sigemptyset(&mask);
 	sigaddset(&mask, SIGINT);
 	sigaddset(&mask, SIGTERM);

@@ -156,11 +156,12 @@ static void print_suspects(FILE *out, const struct profile *p,
 		long k = report_find(p, &l->key);
 
 		fprintf(out,
-			"  %zu. %s%s/min, %s confidence (R2 %.2f, grew in %.0f%% of %zu samples over %.0f s), %s",
+			"  %zu. %s%s/min, %s confidence (R2 %.2f, grew in %.0f%% of %zu samples over %.0f s, avg age %.1f s), %s",
 			i + 1, l->rate >= 0 ? "+" : "",
 			fmt_bytes(l->rate, b1, sizeof(b1)),
 			leak_confidence_name(l->confidence), l->r2,
 			l->growing * 100, l->samples, l->span_s,
+			l->avg_age_s < 0 ? 0 : l->avg_age_s,
 			kind_name(l->key.kind));
 		if (k < 0) {
 			fprintf(out, "\n");

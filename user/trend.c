@@ -161,8 +161,39 @@ static bool judge(const struct trend_series *s, struct leak_suspect *out)
 	return true;
 }
 
-int trend_suspects(const struct trend *t, struct leak_suspect **out,
-		   size_t *n)
+/*
+ * Weigh a suspect by the age of what it holds. Allocations leaked at a
+ * steady pace since attach are on average half the span old; ones that
+ * are replaced as fast as they come are young. Young means less likely.
+ */
+static void weigh_age(struct leak_suspect *l, const struct profile *p)
+{
+	double age = -1, factor;
+	size_t i;
+
+	for (i = 0; p && i < p->n; i++) {
+		const struct prof_entry *e = &p->v[i];
+
+		if (e->key.stack == l->key.stack && e->key.kind == l->key.kind &&
+		    e->agg.live_count > 0) {
+			age = (p->now_ms - (double)e->agg.ts_sum_ms /
+						   e->agg.live_count) / 1000.0;
+			break;
+		}
+	}
+	l->avg_age_s = age;
+	if (age < 0 || l->span_s <= 0)
+		return;
+	factor = age / (l->span_s / 4);
+	if (factor > 1)
+		factor = 1;
+	l->score *= factor;
+	if (factor < 0.5 && l->confidence > LEAK_LOW)
+		l->confidence--;
+}
+
+int trend_suspects(const struct trend *t, const struct profile *p,
+		   struct leak_suspect **out, size_t *n)
 {
 	struct leak_suspect *v = calloc(t->n ? t->n : 1, sizeof(*v));
 	size_t i, k = 0;
@@ -171,7 +202,7 @@ int trend_suspects(const struct trend *t, struct leak_suspect **out,
 		return -ENOMEM;
 	for (i = 0; i < t->n; i++)
 		if (judge(&t->v[i], &v[k]))
-			k++;
+			weigh_age(&v[k++], p);
 	qsort(v, k, sizeof(*v), cmp_score);
 	*out = v;
 	*n = k;

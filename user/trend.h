@@ -39,15 +39,20 @@ struct leak_suspect {
 	double span_s;
 	size_t samples;
 	int64_t growth;		/* bytes, last sample minus first */
+	double avg_age_s;	/* of its live allocations, -1 if unknown */
 	enum leak_confidence confidence;
 	double score;
 };
 
 /* Record one sample of every stack in p (absent stacks: 0 bytes). */
 int trend_add(struct trend *t, const struct profile *p);
-/* Stacks that look like leaks, most likely first. */
-int trend_suspects(const struct trend *t, struct leak_suspect **out,
-		   size_t *n);
+/*
+ * Stacks that look like leaks, most likely first. p (the current profile)
+ * gives each stack's average live age: a leak's allocations stay and grow
+ * old, a cache's or a pool's are replaced and stay young.
+ */
+int trend_suspects(const struct trend *t, const struct profile *p,
+		   struct leak_suspect **out, size_t *n);
 const char *leak_confidence_name(enum leak_confidence c);
 void trend_free(struct trend *t);
 
