@@ -17,6 +17,8 @@ cleanup() {
 	rm -rf "$TMPD"
 }
 trap cleanup EXIT
+# a timed-out test is sent SIGTERM: still end what it started
+trap "exit 143" TERM INT
 
 fail() { echo "    $*"; [ -s "$HERR" ] && sed 's/^/    stderr: /' "$HERR" | head -5; exit 1; }
 skip() { echo "    skipped: $*"; exit 77; }
