@@ -47,6 +47,15 @@ check_chain() {
 		fail "stack of $1: $(echo $got) but gdb: $(echo $want)"
 }
 
+# Both leaks of deep, exact, with gdb's chains.
+expect_deep_chains() {
+	[ "$HRC" = 0 ] || fail "heaptrail exited $HRC"
+	expect_entry deep_c $((3 * DEEP_SIZE)) 3 malloc
+	expect_entry lib_leaf $((2 * LIB_SIZE)) 2 malloc
+	check_chain deep_c $DEEP_SIZE "deep_c deep_b deep_a main"
+	check_chain lib_leaf $LIB_SIZE "lib_leaf lib_mid lib_outer main"
+}
+
 # run_deep MODE [BINARY]: the leaks of deep, traced with --unwind MODE
 run_deep() {
 	TARGET=${2:-$DEEP} start_target
@@ -135,11 +144,7 @@ test_unwind_deleted_binary() {
 	run_ht -p "$TPID"
 	trigger_target
 	stop_ht
-	[ "$HRC" = 0 ] || fail "heaptrail exited $HRC"
-	expect_entry deep_c $((3 * DEEP_SIZE)) 3 malloc
-	expect_entry lib_leaf $((2 * LIB_SIZE)) 2 malloc
-	check_chain deep_c $DEEP_SIZE "deep_c deep_b deep_a main"
-	check_chain lib_leaf $LIB_SIZE "lib_leaf lib_mid lib_outer main"
+	expect_deep_chains
 }
 
 # heaptrail -- COMMAND: rows of the program and its libraries are only
@@ -148,11 +153,7 @@ test_unwind_command_mode() {
 	"$HT" -- "$DEEP" --now >"$HOUT" 2>"$HERR" &
 	HPID=$!
 	wait_for_ht
-	[ "$HRC" = 0 ] || fail "heaptrail exited $HRC"
-	expect_entry deep_c $((3 * DEEP_SIZE)) 3 malloc
-	expect_entry lib_leaf $((2 * LIB_SIZE)) 2 malloc
-	check_chain deep_c $DEEP_SIZE "deep_c deep_b deep_a main"
-	check_chain lib_leaf $LIB_SIZE "lib_leaf lib_mid lib_outer main"
+	expect_deep_chains
 }
 
 # Code built without asynchronous unwind tables: its frames are described
