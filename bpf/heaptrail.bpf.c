@@ -21,6 +21,10 @@
 #define PAGE_SIZE 4096ULL
 
 const volatile __u32 targ_tgid = 0;
+/* heaptrail's own PID namespace when it is not the initial one (a debug
+ * container sharing the target's): targ_tgid is a PID as seen there */
+const volatile __u64 pidns_dev = 0;
+const volatile __u64 pidns_ino = 0;
 /* set by the loader when it starts the command itself */
 __u64 gate_armed = 0;
 
@@ -93,7 +97,13 @@ static __always_inline void count(__u32 c)
 
 static __always_inline int is_target(void)
 {
-	return (bpf_get_current_pid_tgid() >> 32) == targ_tgid;
+	struct bpf_pidns_info ns;
+
+	if (!pidns_ino)
+		return (bpf_get_current_pid_tgid() >> 32) == targ_tgid;
+	if (bpf_get_ns_current_pid_tgid(pidns_dev, pidns_ino, &ns, sizeof(ns)))
+		return 0;	/* a task outside our namespace */
+	return ns.tgid == targ_tgid;
 }
 
 static __always_inline struct tstate *thread_state(void)

@@ -453,6 +453,18 @@ static void sync_unwind(struct session *s)
 			"heaptrail: no room for the unwind rows of a library loaded since attach: its frames fall back to frame pointers\n");
 }
 
+/* PIDs given to heaptrail are those of its own PID namespace. */
+static void set_pid_namespace(struct heaptrail_bpf *skel)
+{
+	const unsigned long init_ino = 0xEFFFFFFCUL;	/* PROC_PID_INIT_INO */
+	struct stat st;
+
+	if (stat("/proc/self/ns/pid", &st) || st.st_ino == init_ino)
+		return;
+	skel->rodata->pidns_dev = st.st_dev;
+	skel->rodata->pidns_ino = st.st_ino;
+}
+
 static int open_and_load(struct session *s)
 {
 	LIBBPF_OPTS(bpf_object_open_opts, oo, .btf_custom_path = s->o.btf);
@@ -463,6 +475,7 @@ static int open_and_load(struct session *s)
 		return -errno;
 	s->skel = skel;
 	skel->rodata->targ_tgid = s->o.pid;
+	set_pid_namespace(skel);
 	if (s->links.multi)
 		prepare_uprobe_multi(skel);
 	bpf_map__set_max_entries(skel->maps.allocs, s->o.max_allocs);

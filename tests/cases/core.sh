@@ -292,3 +292,21 @@ test_killed_heaptrail_leaves_target_whole() {
 	grep -q ', final$' "$HOUT" || fail "no final report on SIGTERM"
 	[ "$(peek)" = "$before" ] || fail "malloc still patched after SIGTERM"
 }
+
+# heaptrail in a PID namespace of its own with the target (a debug
+# container sharing the service's PID namespace): PIDs are theirs.
+test_pid_namespace() {
+	command -v unshare >/dev/null || skip "no unshare"
+	unshare --pid --fork --mount-proc bash -c "
+		'$TARGET' encode >'$TOUT' 2>&1 &
+		t=\$!
+		for i in \$(seq 50); do grep -q ready '$TOUT' && break; sleep 0.1; done
+		'$HT' -p \$t -d 3 >'$HOUT' 2>'$HERR' &
+		h=\$!
+		for i in \$(seq 100); do grep -q 'tracing PID' '$HERR' && break; sleep 0.1; done
+		kill -USR1 \$t
+		wait \$h
+		kill \$t; wait \$t" || fail "unshare failed"
+	grep -q '^heaptrail: tracing PID [0-9] ' "$HERR" || fail "not a namespace PID: $(cat "$HERR")"
+	expect_entry encode 50000 50 malloc
+}
