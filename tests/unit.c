@@ -226,7 +226,8 @@ static int t_fmt_bytes(void)
 
 static int t_diff_parse_folded(void)
 {
-	static const char ok[] = "b;malloc 5\r\n\na b;mmap 4096\nb;malloc 7\n"
+	static const char ok[] = "# heaptrail outstanding bytes: pid=1 time=x 9\n"
+				 "b;malloc 5\r\n\na b;mmap 4096\nb;malloc 7\n"
 				 "c;calloc -3\t\nb;malloc 1";
 	struct diff_stacks s = { 0 };
 

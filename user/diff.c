@@ -132,7 +132,7 @@ int diff_parse_folded(const char *buf, size_t len, struct diff_stacks *s)
 		line++;
 		while (eol > p && blank(eol[-1]))
 			eol--;
-		if (eol == p)
+		if (eol == p || *p == '#')	/* blank, or heaptrail's header */
 			continue;
 		if (memchr(p, 0, eol - p))
 			return bad(s->why, "line %zu: binary data", line);

@@ -20,8 +20,8 @@ struct diff_stacks {
 };
 
 /*
- * Append the "root;...;leaf BYTES" lines of buf to s; blank lines are
- * skipped. -EBADMSG on a malformed line, s->why says which.
+ * Append the "root;...;leaf BYTES" lines of buf to s; blank lines and
+ * '#' comments are skipped. -EBADMSG on a malformed line, s->why says which.
  */
 int diff_parse_folded(const char *buf, size_t len, struct diff_stacks *s);
 /* Sort by name and sum the bytes of identical stacks. */

@@ -3,6 +3,7 @@
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "folded.h"
 #include "outfile.h"
@@ -98,6 +99,7 @@ out:
 }
 
 struct fill_arg {
+	const struct folded_meta *m;
 	const struct profile *p;
 	struct symbolizer *s;
 };
@@ -105,18 +107,26 @@ struct fill_arg {
 static int fill(FILE *f, void *arg)
 {
 	struct fill_arg *a = arg;
+	time_t now = time(NULL);
+	char when[32];
 
+	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", gmtime(&now));
+	fprintf(f, "# heaptrail outstanding bytes: pid=%d comm=", a->m->pid);
+	put_name(f, a->m->comm ? a->m->comm : "?");
+	fputs(" cmdline=", f);
+	put_name(f, a->m->cmdline ? a->m->cmdline : "?");
+	fprintf(f, " interval=%gs time=%s\n", a->m->interval_s, when);
 	return folded_fill(f, a->p, a->s);
 }
 
-int folded_write(const char *target, bool dir, pid_t pid,
+int folded_write(const char *target, bool dir, const struct folded_meta *m,
 		 const struct profile *p, struct symbolizer *s, char *out,
 		 size_t outlen)
 {
-	struct fill_arg a = { p, s };
+	struct fill_arg a = { m, p, s };
 
 	if (dir)
-		stamped_path(out, outlen, target, pid, "folded");
+		stamped_path(out, outlen, target, m->pid, "folded");
 	else
 		snprintf(out, outlen, "%s", target);
 	return atomic_write(out, fill, &a);

@@ -15,11 +15,21 @@
  * input of flamegraph.pl and speedscope. Lines sum to the report total.
  */
 int folded_fill(FILE *f, const struct profile *p, struct symbolizer *s);
+/* What makes a folded file self-describing: its first line, a comment. */
+struct folded_meta {
+	pid_t pid;
+	const char *comm;
+	const char *cmdline;
+	double interval_s;	/* 0: a one-shot report */
+};
+
 /*
  * Write atomically to target, or to a new time-stamped file inside it when
- * dir; the path written is returned in out.
+ * dir; the path written is returned in out. The first line is a '#'
+ * comment with pid, command line, interval and time, which ends in a
+ * letter so that flamegraph.pl and speedscope skip it.
  */
-int folded_write(const char *target, bool dir, pid_t pid,
+int folded_write(const char *target, bool dir, const struct folded_meta *m,
 		 const struct profile *p, struct symbolizer *s, char *out,
 		 size_t outlen);
 

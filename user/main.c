@@ -569,7 +569,10 @@ static void report(struct session *s, bool final)
 	free(sus);
 	free(ages);
 	if (s->o.folded) {
-		err = folded_write(s->o.folded, s->o.folded_dir, s->o.pid, &p,
+		struct folded_meta fm = { s->o.pid, s->comm, s->cmdline,
+					  s->o.interval };
+
+		err = folded_write(s->o.folded, s->o.folded_dir, &fm, &p,
 				   &s->sym, path, sizeof(path));
 		if (err) {
 			fprintf(stderr, "heaptrail: cannot write %s: %s\n", path,
