@@ -20,7 +20,8 @@ DEB_PACKAGES := clang llvm libbpf-dev bpftool libelf-dev libdw-dev zlib1g-dev \
 	make gcc g++ libc6-dev binutils util-linux procps gzip
 # the tests read heaptrail's output back with real readers: go tool pprof,
 # a JSON Schema validator, gdb's backtrace; libc6-dbg names libc's frames
-TEST_PACKAGES := golang-go python3-jsonschema gdb libc6-dbg
+TEST_PACKAGES := golang-go python3-jsonschema gdb libc6-dbg \
+	libjemalloc2 libgoogle-perftools4
 
 .PHONY: all deps demo test clean format
 all: heaptrail

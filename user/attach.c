@@ -32,6 +32,26 @@ const struct pmap *find_libc(const struct pmaps *maps)
 	return NULL;
 }
 
+const struct pmap *find_allocator(const struct pmaps *maps)
+{
+	static const char *const known[] = {
+		"libjemalloc.so", "libtcmalloc.so", "libtcmalloc_minimal.so",
+		"libtcmalloc_and_profiler.so", "libmimalloc.so",
+	};
+	size_t i, k;
+
+	for (i = 0; i < maps->n; i++) {
+		const char *b = strrchr(maps->v[i].path, '/');
+
+		if (!b || !maps->v[i].inode)
+			continue;
+		for (k = 0; k < sizeof(known) / sizeof(known[0]); k++)
+			if (!strncmp(b + 1, known[k], strlen(known[k])))
+				return &maps->v[i];
+	}
+	return find_libc(maps);
+}
+
 static int add_link(struct attach *a, struct bpf_link *l)
 {
 	int err = libbpf_get_error(l);

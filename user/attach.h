@@ -29,6 +29,12 @@ void prepare_uprobe_multi(struct heaptrail_bpf *skel);
 /* The libc mapping of a process, or NULL if it maps none. */
 const struct pmap *find_libc(const struct pmaps *maps);
 /*
+ * The library whose malloc the process uses: a replacement allocator it
+ * maps (jemalloc, tcmalloc, mimalloc: preloaded or linked, they interpose
+ * libc's), else libc; NULL if neither.
+ */
+const struct pmap *find_allocator(const struct pmaps *maps);
+/*
  * Uprobes on the allocator functions of the libc file at path: two
  * uprobe_multi links when a->multi (set up by prepare_uprobe_multi), else
  * one perf-event uprobe per function and direction.

@@ -741,7 +741,7 @@ int main(int argc, char **argv)
 {
 	struct session s = { .pidfd = -1, .sigfd = -1 };
 	const char *btf_path;
-	char libc_path[PATH_MAX];
+	char libc_path[PATH_MAX], lib_name[PATH_MAX];
 	struct elf_img *libc = NULL;
 	const struct pmap *lp;
 	struct pmaps maps;
@@ -784,10 +784,12 @@ int main(int argc, char **argv)
 	if (s.o.cmd) {
 		if (s.o.libc) {
 			snprintf(libc_path, sizeof(libc_path), "%s", s.o.libc);
+			snprintf(lib_name, sizeof(lib_name), "%s", s.o.libc);
 		} else {
 			if (pmaps_read(getpid(), &maps) || !(lp = find_libc(&maps)))
 				return fail("cannot find the libc heaptrail runs on; use --libc FILE");
 			snprintf(libc_path, sizeof(libc_path), "%s", lp->path);
+			snprintf(lib_name, sizeof(lib_name), "%s", lp->path);
 			pmaps_free(&maps);
 		}
 	} else {
@@ -799,21 +801,22 @@ int main(int argc, char **argv)
 		if (err)
 			return fail("cannot read /proc/%d/maps: %s", s.o.pid,
 				    strerror(-err));
-		lp = find_libc(&maps);
+		lp = find_allocator(&maps);
 		if (!lp) {
 			pmaps_free(&maps);
 			return fail("PID %d maps no libc: heaptrail traces glibc's allocator (statically linked program?)",
 				    s.o.pid);
 		}
 		pmap_file_path(s.o.pid, lp, libc_path, sizeof(libc_path));
+		snprintf(lib_name, sizeof(lib_name), "%s", lp->path);
 		pmaps_free(&maps);
 	}
 	err = elf_img_open(libc_path, &libc);
 	if (err)
-		return fail("cannot read libc %s: %s", libc_path, strerror(-err));
+		return fail("cannot read %s: %s", lib_name, strerror(-err));
 	if (!libc->nsyms) {
 		elf_img_free(libc);
-		return fail("libc %s has no symbols", libc_path);
+		return fail("%s has no symbols", lib_name);
 	}
 
 	/*
@@ -872,7 +875,7 @@ int main(int argc, char **argv)
 	err = attach_target(&s, libc_path, libc);
 	if (err) {
 		if (err == -ENOENT)
-			fail("libc %s has no malloc symbol", libc_path);
+			fail("%s has no malloc symbol", lib_name);
 		else if (err == -ESRCH || (!s.child && kill(s.o.pid, 0)))
 			fail("PID %d exited while attaching", s.o.pid);
 		else
@@ -893,7 +896,7 @@ int main(int argc, char **argv)
 	sample_now(&s);
 	fprintf(stderr,
 		"heaptrail: tracing PID %d (%s): %d allocator functions in %s (%s), %zu unwind rows in %zu modules%s\n",
-		s.o.pid, s.comm, s.links.nfuncs, libc_path,
+		s.o.pid, s.comm, s.links.nfuncs, lib_name,
 		s.links.multi ? "uprobe_multi" : "uprobes", s.unw.nrows,
 		s.unw.nmods, s.o.duration ? "" : "; Ctrl-C to stop");
 	if (!s.gone)

@@ -313,3 +313,26 @@ test_pid_namespace() {
 	grep -q '^heaptrail: tracing PID [0-9] ' "$HERR" || fail "not a namespace PID: $(cat "$HERR")"
 	expect_entry encode 50000 50 malloc
 }
+
+# A replacement allocator interposes libc's malloc: heaptrail probes the
+# library the process really allocates from.
+replacement_allocator() {
+	local lib=/usr/lib/x86_64-linux-gnu/$1
+	[ -e "$lib" ] || skip "$1 not installed"
+	LD_PRELOAD=$lib start_target encode
+	run_ht -p "$TPID"
+	trigger_target
+	stop_ht
+	grep -q "allocator functions in $(readlink -f "$lib") " "$HERR" || fail "not probing $1: $(cat "$HERR")"
+	expect_entry encode 50000 50 malloc
+	[ "$(frames 1 | head -3 | tr '\n' ' ')" = "encode handle_request run " ] ||
+		fail "stack: $(frames 1 | tr '\n' ' ')"
+}
+
+test_jemalloc_preloaded() {
+	replacement_allocator libjemalloc.so.2
+}
+
+test_tcmalloc_preloaded() {
+	replacement_allocator libtcmalloc_minimal.so.4
+}
