@@ -169,16 +169,18 @@ int attach_allocators(struct heaptrail_bpf *skel, pid_t pid, const char *path,
 	nret = n - (cookie[n - 1] == HT_FREE);
 	a->nfuncs = n;
 	if (a->multi) {
+		if (a->nraw + 2 > (int)(sizeof(a->raw) / sizeof(a->raw[0])))
+			return -E2BIG;
 		fd = uprobe_multi_link(bpf_program__fd(skel->progs.alloc_enter),
 				       path, off, cookie, n, false, pid);
 		if (fd < 0)
 			return fd;
-		a->raw[0] = fd;
+		a->raw[a->nraw++] = fd;
 		fd = uprobe_multi_link(bpf_program__fd(skel->progs.alloc_exit),
 				       path, off, cookie, nret, true, pid);
 		if (fd < 0)
 			return fd;
-		a->raw[1] = fd;
+		a->raw[a->nraw++] = fd;
 		return 0;
 	}
 	for (i = 0; i < n && !err; i++) {
@@ -213,13 +215,8 @@ int attach_syscalls(struct heaptrail_bpf *skel, struct attach *a)
 
 void detach_all(struct attach *a)
 {
-	int i;
-
-	for (i = 0; i < 2; i++) {
-		if (a->raw[i] > 0)
-			close(a->raw[i]);
-		a->raw[i] = -1;
-	}
+	while (a->nraw > 0)
+		close(a->raw[--a->nraw]);
 	while (a->n > 0)
 		bpf_link__destroy(a->links[--a->n]);
 }

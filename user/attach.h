@@ -16,7 +16,8 @@ struct bpf_link;
 struct attach {
 	struct bpf_link *links[ATTACH_MAX_LINKS];
 	int n;
-	int raw[2];		/* uprobe_multi link fds, -1 when unused */
+	int raw[4];		/* uprobe_multi link fds */
+	int nraw;
 	int nfuncs;		/* allocator functions probed */
 	bool multi;		/* attached through uprobe_multi links */
 };

@@ -87,6 +87,7 @@ struct session {
 	size_t rows_cap;	/* size of the BPF rows array */
 	char comm[64];
 	char cmdline[512];
+	char alloc_lib[256];	/* a replacement allocator probed at the gate */
 	bool write_failed;	/* an output file could not be written */
 	pid_t child;		/* the command we started, or 0 */
 	int pidfd;
@@ -666,6 +667,30 @@ static void run(struct session *s)
 	}
 }
 
+/*
+ * In command mode the probes went on libc before exec. If the program
+ * turns out to allocate from a replacement (LD_PRELOAD, or linked), probe
+ * that too: its malloc interposes libc's.
+ */
+static void probe_replacement(struct session *s)
+{
+	const struct pmap *lp = find_allocator(&s->sym.maps);
+	const struct sym_mod *m;
+	char path[128];
+
+	if (!lp || find_libc(&(struct pmaps){ (struct pmap *)lp, 1 }))
+		return;
+	m = symbolizer_module(&s->sym, lp);
+	if (!m || !m->img)
+		return;
+	pmap_file_path(s->o.pid, lp, path, sizeof(path));
+	if (attach_allocators(s->skel, s->o.pid, path, m->img, &s->links))
+		fprintf(stderr, "heaptrail: cannot probe %s: its allocations are not traced\n",
+			lp->path);
+	else
+		snprintf(s->alloc_lib, sizeof(s->alloc_lib), "%s", lp->path);
+}
+
 /* In command mode: let the child run until libc is mapped, then resume it. */
 static int start_child(struct session *s, int gate_fd, int errfd)
 {
@@ -693,8 +718,10 @@ static int start_child(struct session *s, int gate_fd, int errfd)
 	}
 	read_comm(s->o.pid, s->comm, sizeof(s->comm));
 	read_cmdline(s->o.pid, s->cmdline, sizeof(s->cmdline));
-	if (!symbolizer_refresh(&s->sym))
+	if (!symbolizer_refresh(&s->sym)) {
 		sync_unwind(s);
+		probe_replacement(s);
+	}
 	kill(s->child, SIGCONT);
 	return 0;
 }
@@ -896,7 +923,8 @@ int main(int argc, char **argv)
 	sample_now(&s);
 	fprintf(stderr,
 		"heaptrail: tracing PID %d (%s): %d allocator functions in %s (%s), %zu unwind rows in %zu modules%s\n",
-		s.o.pid, s.comm, s.links.nfuncs, lib_name,
+		s.o.pid, s.comm, s.links.nfuncs,
+		s.alloc_lib[0] ? s.alloc_lib : lib_name,
 		s.links.multi ? "uprobe_multi" : "uprobes", s.unw.nrows,
 		s.unw.nmods, s.o.duration ? "" : "; Ctrl-C to stop");
 	if (!s.gone)

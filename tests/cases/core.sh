@@ -336,3 +336,17 @@ test_jemalloc_preloaded() {
 test_tcmalloc_preloaded() {
 	replacement_allocator libtcmalloc_minimal.so.4
 }
+
+# -- COMMAND with a preloaded allocator: found at the gate, probed too.
+test_jemalloc_command_mode() {
+	local lib=/usr/lib/x86_64-linux-gnu/libjemalloc.so.2
+	[ -e "$lib" ] || skip "libjemalloc.so.2 not installed"
+	LD_PRELOAD=$lib "$HT" -d 2 -- "$TARGET" encode --now 3 >"$HOUT" 2>"$HERR" &
+	HPID=$!
+	wait_for_ht
+	TPID=$(sed -n 's/^heaptrail: pid \([0-9]*\) .*/\1/p' "$HOUT" | tail -1)
+	[ "$HRC" = 0 ] || fail "heaptrail exited $HRC"
+	grep -q "allocator functions in $(readlink -f "$lib") " "$HERR" ||
+		fail "jemalloc not probed: $(cat "$HERR")"
+	expect_entry encode 50000 50 malloc
+}
