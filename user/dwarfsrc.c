@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "dwarfsrc.h"
+#include "util.h"
 
 struct cu_range {
 	uint64_t lo, hi;
@@ -119,16 +120,8 @@ static const char *die_name(Dwarf_Die *die)
 
 static Dwarf_Die *find_cu(struct dbg_info *d, uint64_t addr)
 {
-	size_t lo = 0, hi = d->nr, i;
-
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-
-		if (d->r[mid].lo <= addr)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
+	size_t lo = count_le(d->r, d->nr, sizeof(*d->r),
+			     offsetof(struct cu_range, lo), addr), i;
 	/* ranges of different CUs may nest (e.g. a stray zero-based one):
 	 * look back a little for one that covers addr */
 	for (i = lo; i > 0 && lo - i < 8; i--)

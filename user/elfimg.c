@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "elfimg.h"
+#include "util.h"
 
 struct raw_sym {
 	uint64_t addr, size;
@@ -260,17 +261,10 @@ void elf_img_free(struct elf_img *img)
 
 const struct elf_sym *elf_img_sym_at(const struct elf_img *img, uint64_t vaddr)
 {
-	size_t lo = 0, hi = img->nsyms;
+	size_t lo = count_le(img->syms, img->nsyms, sizeof(*img->syms),
+			     offsetof(struct elf_sym, addr), vaddr);
 	const struct elf_sym *s;
 
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-
-		if (img->syms[mid].addr <= vaddr)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
 	if (!lo)
 		return NULL;
 	s = &img->syms[lo - 1];

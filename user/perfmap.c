@@ -13,6 +13,7 @@
 #include <sys/stat.h>
 
 #include "perfmap.h"
+#include "util.h"
 
 static pid_t ns_pid(pid_t pid)
 {
@@ -114,17 +115,10 @@ int perfmap_load(struct perfmap *m, pid_t pid)
 
 const struct perf_sym *perfmap_find(const struct perfmap *m, uint64_t addr)
 {
-	size_t lo = 0, hi = m->n;
+	size_t lo = count_le(m->v, m->n, sizeof(*m->v),
+			     offsetof(struct perf_sym, start), addr);
 	const struct perf_sym *s;
 
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-
-		if (m->v[mid].start <= addr)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
 	if (!lo)
 		return NULL;
 	s = &m->v[lo - 1];

@@ -3,6 +3,8 @@
 #define HT_UTIL_H
 
 #include <errno.h>
+#include <stddef.h>
+#include <stdint.h>
 #include <stdlib.h>
 
 /*
@@ -23,6 +25,29 @@ static inline int grow(void *v, size_t n, size_t *cap, size_t elem)
 	*pv = nv;
 	*cap = c;
 	return 0;
+}
+
+/*
+ * In an array of n elements of stride bytes sorted by the uint64_t at
+ * offset off, how many have that key <= key: the element at index
+ * result - 1 is the last one starting at or before key.
+ */
+static inline size_t count_le(const void *base, size_t n, size_t stride,
+			      size_t off, uint64_t key)
+{
+	size_t lo = 0, hi = n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		uint64_t k = *(const uint64_t *)((const char *)base +
+						 mid * stride + off);
+
+		if (k <= key)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
 }
 
 #endif
