@@ -16,6 +16,8 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include "handshake.h"
+
 #define NOINLINE __attribute__((noinline))
 #define ALWAYS_INLINE static inline __attribute__((always_inline))
 
@@ -105,26 +107,13 @@ static void run(const char *mode)
 int main(int argc, char **argv)
 {
 	const char *mode = argc > 1 ? argv[1] : "records";
-	sigset_t set;
-	int sig;
 
 	if (!strcmp(mode, "jit") && make_jit())
 		return 1;
-	sigemptyset(&set);
-	sigaddset(&set, SIGUSR1);
-	sigaddset(&set, SIGTERM);
-	sigaddset(&set, SIGINT);
-	sigprocmask(SIG_BLOCK, &set, NULL);
-	printf("ready %d\n", getpid());
-	fflush(stdout);
-	if (sigwait(&set, &sig) || sig != SIGUSR1)
-		goto out;
-	run(mode);
-	printf("done\n");
-	fflush(stdout);
-	sigdelset(&set, SIGUSR1);
-	sigwait(&set, &sig);
-out:
+	if (handshake_ready()) {
+		run(mode);
+		handshake_done();
+	}
 	if (!strcmp(mode, "jit")) {
 		char fn[64];
 

@@ -13,6 +13,8 @@
 #include <new>
 #include <unistd.h>
 
+#include "handshake.h"
+
 static void *volatile sink[64];
 
 template <typename T>
@@ -56,22 +58,9 @@ static void run()
 
 int main()
 {
-	sigset_t set;
-	int sig;
-
-	sigemptyset(&set);
-	sigaddset(&set, SIGUSR1);
-	sigaddset(&set, SIGTERM);
-	sigaddset(&set, SIGINT);
-	sigprocmask(SIG_BLOCK, &set, nullptr);
-	std::printf("ready %d\n", getpid());
-	std::fflush(stdout);
-	if (sigwait(&set, &sig) || sig != SIGUSR1)
+	if (!handshake_ready())
 		return 0;
 	run();
-	std::printf("done\n");
-	std::fflush(stdout);
-	sigdelset(&set, SIGUSR1);
-	sigwait(&set, &sig);
+	handshake_done();
 	return 0;
 }

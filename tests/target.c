@@ -17,6 +17,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "handshake.h"
+
 #define NOINLINE __attribute__((noinline))
 
 static void *volatile sink;	/* keeps the compiler from dropping work */
@@ -197,9 +199,6 @@ static void run(const char *mode)
 
 int main(int argc, char **argv)
 {
-	sigset_t set;
-	int sig;
-
 	if (argc < 2) {
 		fprintf(stderr, "usage: target MODE [--now SECONDS]\n");
 		return 2;
@@ -213,19 +212,9 @@ int main(int argc, char **argv)
 		sleep(atoi(argv[3]));
 		return 0;
 	}
-	sigemptyset(&set);
-	sigaddset(&set, SIGUSR1);
-	sigaddset(&set, SIGTERM);
-	sigaddset(&set, SIGINT);
-	sigprocmask(SIG_BLOCK, &set, NULL);
-	printf("ready %d\n", getpid());
-	fflush(stdout);
-	if (sigwait(&set, &sig) || sig != SIGUSR1)
+	if (!handshake_ready())
 		return 0;
 	run(argv[1]);
-	printf("done\n");
-	fflush(stdout);
-	sigdelset(&set, SIGUSR1);
-	sigwait(&set, &sig);
+	handshake_done();
 	return 0;
 }
