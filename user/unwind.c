@@ -343,9 +343,16 @@ int unwind_sync(struct unwind_table *t, struct symbolizer *s, int rows_fd,
 	}
 	upload_rows(t, rows_fd);
 	unwind_place(t, &s->maps, s);
+	/* called every second: rewrite the placement only when it moved
+	 * (the array starts zeroed, as an empty placement) */
+	if (t->nmods == t->nloaded &&
+	    !memcmp(t->mods, t->loaded, t->nmods * sizeof(t->mods[0])))
+		return dropped;
 	for (k = 0; k < HT_MAX_MODULES; k++)
 		bpf_map_update_elem(mods_fd, &k, k < t->nmods ? &t->mods[k] : &zero,
 				    BPF_ANY);
+	memcpy(t->loaded, t->mods, t->nmods * sizeof(t->mods[0]));
+	t->nloaded = t->nmods;
 	return dropped;
 }
 

@@ -32,6 +32,8 @@ struct unwind_table {
 	size_t nfiles;
 	struct ht_module mods[HT_MAX_MODULES];	/* where files are mapped */
 	size_t nmods;
+	struct ht_module loaded[HT_MAX_MODULES];	/* as the BPF map has it */
+	size_t nloaded;
 	size_t rows_loaded;	/* rows already written to the BPF array */
 	struct unwind_file skipped[HT_MAX_MODULES];	/* no room for them */
 	size_t nskipped;
