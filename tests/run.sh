@@ -13,7 +13,18 @@ if [ "$(id -u)" != 0 ]; then
 	echo "0 passed, 1 failed"
 	exit 1
 fi
-mountpoint -q /sys/kernel/tracing || mount -t tracefs tracefs /sys/kernel/tracing 2>/dev/null
+# A fresh machine boots without tracefs: run the suite as on one, in a
+# private mount namespace with tracefs (and debugfs) unmounted, so that
+# heaptrail's own handling of it is tested by every attach.
+if [ -z "${HT_TEST_NS:-}" ]; then
+	HT_TEST_NS=1 exec unshare --mount --propagation private "$0" "$@"
+fi
+umount -l /sys/kernel/debug/tracing /sys/kernel/tracing /sys/kernel/debug 2>/dev/null
+if [ -e /sys/kernel/tracing/events ]; then
+	echo "cannot unmount tracefs in the test namespace"
+	echo "0 passed, 1 failed"
+	exit 1
+fi
 
 pass=0 failed=0 skipped=0
 failures=()

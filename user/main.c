@@ -45,6 +45,7 @@
 #include "report.h"
 #include "debugfind.h"
 #include "symbolize.h"
+#include "tracefs.h"
 #include "trend.h"
 #include "unwind.h"
 
@@ -726,16 +727,22 @@ static int start_child(struct session *s, int gate_fd, int errfd)
 	return 0;
 }
 
+/* On failure *what says which step failed, for the one error line. */
 static int attach_target(struct session *s, const char *libc_path,
-			 const struct elf_img *libc)
+			 const struct elf_img *libc, const char **what)
 {
 	uint64_t vaddr, off;
 	int err;
 
+	err = tracefs_ensure(what);
+	if (err)
+		return err;
+	*what = "syscall tracepoints (mmap, munmap, mremap, brk)";
 	err = attach_syscalls(s->skel, &s->links);
-	if (!err)
-		err = attach_allocators(s->skel, s->o.pid, libc_path, libc,
-					&s->links);
+	if (err)
+		return err;
+	*what = "allocator uprobes";
+	err = attach_allocators(s->skel, s->o.pid, libc_path, libc, &s->links);
 	if (err || !s->child)
 		return err;
 	if (elf_img_sym_addr(libc, "__libc_start_main", &vaddr) ||
@@ -767,7 +774,7 @@ static int fail(const char *fmt, ...)
 int main(int argc, char **argv)
 {
 	struct session s = { .pidfd = -1, .sigfd = -1 };
-	const char *btf_path;
+	const char *btf_path, *what = "";
 	char libc_path[PATH_MAX], lib_name[PATH_MAX];
 	struct elf_img *libc = NULL;
 	const struct pmap *lp;
@@ -845,6 +852,14 @@ int main(int argc, char **argv)
 		elf_img_free(libc);
 		return fail("%s has no symbols", lib_name);
 	}
+	{
+		uint64_t vaddr;
+
+		if (elf_img_sym_addr(libc, "malloc", &vaddr)) {
+			elf_img_free(libc);
+			return fail("%s has no malloc symbol", lib_name);
+		}
+	}
 
 	/*
 	 * SIGINT and SIGTERM always end the run with a final report: a shell
@@ -899,14 +914,16 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	sync_unwind(&s);
-	err = attach_target(&s, libc_path, libc);
+	err = attach_target(&s, libc_path, libc, &what);
 	if (err) {
-		if (err == -ENOENT)
-			fail("%s has no malloc symbol", lib_name);
-		else if (err == -ESRCH || (!s.child && kill(s.o.pid, 0)))
+		if (err == -ESRCH || (!s.child && kill(s.o.pid, 0)))
 			fail("PID %d exited while attaching", s.o.pid);
+		else if (err == -EPERM || err == -EACCES)
+			fail("cannot attach %s: %s (needs root: CAP_SYS_ADMIN)",
+			     what, strerror(-err));
 		else
-			fail("cannot attach probes: %s", strerror(-err));
+			fail("cannot attach %s: %s (run with -v for details)",
+			     what, strerror(-err));
 		goto out;
 	}
 	s.start_ms = monotonic_ms();

@@ -240,7 +240,13 @@ test_target_unharmed_and_detached() {
 	for id in $links; do
 		bpftool link show id "$id" >/dev/null 2>&1 && fail "BPF link $id left behind"
 	done
-	grep -q . /sys/kernel/tracing/uprobe_events && fail "uprobe_events: $(cat /sys/kernel/tracing/uprobe_events)"
+	# tracefs of our own, after heaptrail is gone: no uprobe left defined
+	mkdir "$TMPD/tracefs" && mount -t tracefs nodev "$TMPD/tracefs" ||
+		fail "cannot mount tracefs to check uprobe_events"
+	local ev
+	ev=$(cat "$TMPD/tracefs/uprobe_events")
+	umount "$TMPD/tracefs"
+	[ -z "$ev" ] || fail "uprobe_events: $ev"
 	trigger_target
 	grep -q '^done' "$TOUT" || fail "target did not run on"
 	kill -0 "$TPID" || fail "target died"

@@ -96,3 +96,17 @@ test_stripped_binary() {
 	[ "$off" -gt $((16#$addr)) ] && [ "$off" -le $((16#$addr + 16#$size)) ] ||
 		fail "offset $off is not in encode ($addr+$size)"
 }
+
+# A fresh machine has no tracefs mounted (run.sh runs the suite so): the
+# README's first command works there, and heaptrail's own tracefs mount
+# stays in its private mount namespace.
+test_fresh_box_without_tracefs() {
+	[ -e /sys/kernel/tracing/events ] && fail "tracefs is mounted in the test namespace"
+	"$HT" -d 2 -- "$ROOT/tests/bin/leaky" 1000 20 1 >"$HOUT" 2>"$HERR" ||
+		fail "heaptrail failed without tracefs: $(tail -1 "$HERR")"
+	grep -q '^heaptrail: tracing PID' "$HERR" || fail "did not attach"
+	expect_entry encode 20000 20 malloc
+	[ -e /sys/kernel/tracing/events ] && fail "heaptrail left tracefs mounted here"
+	grep -q tracefs /proc/self/mounts && fail "tracefs in our mount table"
+	return 0
+}
