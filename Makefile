@@ -23,7 +23,7 @@ DEB_PACKAGES := clang llvm libbpf-dev bpftool libelf-dev libdw-dev zlib1g-dev \
 TEST_PACKAGES := golang-go python3-jsonschema gdb libc6-dbg \
 	libjemalloc2 libgoogle-perftools4
 
-.PHONY: all deps demo test clean format
+.PHONY: all deps demo test bench clean format
 all: heaptrail
 
 $(OUT):
@@ -62,6 +62,11 @@ demo: heaptrail
 test: heaptrail
 	$(MAKE) -C tests targets units
 	tests/run.sh
+
+# What tracing costs, side by side in one run (not a test; several minutes).
+bench: heaptrail
+	$(MAKE) -C tests targets
+	tests/bench.sh
 
 # Regenerate the committed vmlinux.h from the running kernel's BTF.
 vmlinux:

@@ -3,8 +3,9 @@
  * Allocator-heavy workload for tests/bench.sh: N rounds of malloc(64..4096)
  * and free, each 9 frames below main. Prints the loop's wall-clock time.
  *
- *   bench N [--now]
+ *   bench N [--now|--wait] [EXTRA]
  *
+ * EXTRA more frames (recursion) below main make the deep-stack variant.
  * Without --now it prints "ready" and starts on SIGUSR1, so that a tracer
  * can attach first, and after the loop waits for SIGTERM, so that the
  * tracer's counters can be read.
@@ -44,6 +45,15 @@ LEVEL(f3, f4)
 LEVEL(f2, f3)
 LEVEL(f1, f2)
 
+static NOINLINE void deeper(int d, size_t n)
+{
+	if (d > 0)
+		deeper(d - 1, n);
+	else
+		f1(n);
+	KEEP_FRAME();
+}
+
 static unsigned long long now_ns(void)
 {
 	struct timespec ts;
@@ -56,6 +66,7 @@ int main(int argc, char **argv)
 {
 	long n = argc > 1 ? atol(argv[1]) : 100000;
 	int wait = argc < 3 || strcmp(argv[2], "--now");
+	int extra = argc > 3 ? atoi(argv[3]) : 0;
 	unsigned long long t0;
 	sigset_t set;
 	int sig;
@@ -72,7 +83,7 @@ int main(int argc, char **argv)
 	}
 	t0 = now_ns();
 	for (long i = 0; i < n; i++)
-		f1(64 + (i * 97) % 4033);
+		deeper(extra, 64 + (i * 97) % 4033);
 	printf("ns %llu\n", now_ns() - t0);
 	fflush(stdout);
 	if (wait)

@@ -1,118 +1,285 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0
-# Cost of tracing: an allocator-heavy workload (tests/bench.c: N rounds of
-# malloc(64..4096) + free, 9 frames below main) alone, then under
-# `heaptrail -p` with each unwinding mode. Prints the loop's wall-clock time,
-# its ratio to the untraced run and the overhead per allocator call.
-# Not part of tests/run.sh. Needs root and `make -C tests targets`.
+# What heaptrail costs, measured side by side in one run (`make bench`).
 #
-#   tests/bench.sh [N]      (default N=50000; about 20 s in all)
+# Workloads (tests/bench.c: N x malloc(64..4096)+free):
+#   tight    11 frames below the allocator
+#   deep     41 frames below the allocator
+#   jemalloc the tight loop with LD_PRELOAD=libjemalloc.so.2
+#   redis    redis-server (Debian, jemalloc) under redis-benchmark on
+#            127.0.0.1, a bounded number of requests
+# Configurations, interleaved round by round, medians of ROUNDS:
+#   alone      nothing attached
+#   floor      plain tracefs uprobes, no BPF: malloc+0, a return probe on
+#              malloc, free at its first push (the kernel emulates a push
+#              and single-steps free's leading test): what three traps
+#              per malloc+free pair cost by themselves
+#   floor2     the same without the return probe: two traps per pair
+#   full       heaptrail -p PID
+#   sample     heaptrail -p PID --sample 524288 (if this build has it)
+#   faults     heaptrail -p PID --faults (if this build has it)
+# Printed: the loop's median time, ns added per malloc+free pair, and the
+# ratio of that to the floor (full: floor; sample: floor2).
+#
+# The tracefs floor probes are system-wide while a floor run lasts (tracefs
+# cannot filter by process): run this on a quiet machine. Needs root,
+# `make` and `make -C tests targets`; installs redis-server if missing.
+#
+#   tests/bench.sh [-n N] [-r ROUNDS] [--no-redis]
 set -u
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 HT=$ROOT/heaptrail
-BIN=$ROOT/tests/bin
-N=${1:-50000}
-TMPD=$(mktemp -d /tmp/heaptrail-bench.XXXXXX)
-BPID= HPID=
-
-cleanup() {
-	[ -n "$HPID" ] && kill -0 "$HPID" 2>/dev/null && kill -INT "$HPID" && wait "$HPID"
-	[ -n "$BPID" ] && kill -0 "$BPID" 2>/dev/null && kill -TERM "$BPID"
-	rm -rf "$TMPD"
-}
-trap cleanup EXIT
+BENCH=$ROOT/tests/bin/bench-nofp
+# tracefs for the floor probes, in a mount namespace of our own
+if [ -z "${HT_BENCH_NS:-}" ]; then
+	HT_BENCH_NS=1 exec unshare --mount --propagation private "$0" "$@"
+fi
+N=50000 ROUNDS=3 REDIS=1 REDIS_N=20000
+while [ $# -gt 0 ]; do
+	case $1 in
+	-n) N=$2; shift ;;
+	-r) ROUNDS=$2; shift ;;
+	--no-redis) REDIS= ;;
+	*) echo "usage: tests/bench.sh [-n N] [-r ROUNDS] [--no-redis]"; exit 2 ;;
+	esac
+	shift
+done
 
 [ "$(id -u)" = 0 ] || { echo "bench.sh must run as root"; exit 1; }
-for f in "$HT" "$BIN/bench-fp" "$BIN/bench-nofp"; do
+for f in "$HT" "$BENCH"; do
 	[ -x "$f" ] || { echo "missing $f: run make && make -C tests targets"; exit 1; }
 done
 
-wait_for() {	# FILE PATTERN: up to 10 s
+TFS=/sys/kernel/tracing
+[ -e $TFS/uprobe_events ] || mount -t tracefs nodev $TFS ||
+	{ echo "cannot mount tracefs"; exit 1; }
+
+TMPD=$(mktemp -d /tmp/heaptrail-bench.XXXXXX)
+BPID= HPID= RPID= FLOOR=
+cleanup() {
+	floor_off
+	[ -n "$HPID" ] && kill -0 "$HPID" 2>/dev/null && kill -INT "$HPID" && wait "$HPID"
+	[ -n "$BPID" ] && kill -0 "$BPID" 2>/dev/null && kill -TERM "$BPID" && wait "$BPID"
+	[ -n "$RPID" ] && kill -0 "$RPID" 2>/dev/null && kill -TERM "$RPID" && wait "$RPID"
+	rm -rf "$TMPD"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+wait_for() {	# FILE PATTERN [TENTHS]
 	local i
-	for ((i = 0; i < 100; i++)); do
+	for ((i = 0; i < ${3:-100}; i++)); do
 		grep -q -- "$2" "$1" 2>/dev/null && return 0
 		sleep 0.1
 	done
 	return 1
 }
 
-# bpf_stats: run time of heaptrail's BPF programs, "name count ns/run" for
-# the busiest ones (read from its prog fds while it runs)
-bpf_stats() {
-	local f id cnt ns
-	for f in /proc/"$1"/fdinfo/*; do
-		id=$(sed -n 's/^prog_id:\t*//p' "$f" 2>/dev/null)
-		[ -n "$id" ] || continue
-		cnt=$(sed -n 's/^run_cnt:\t*//p' "$f")
-		ns=$(sed -n 's/^run_time_ns:\t*//p' "$f")
-		[ "${cnt:-0}" -gt 0 ] || continue
-		echo "$(bpftool prog show id "$id" | sed -n 's/^[0-9]*: [a-z_]*  name \([a-z_]*\) .*/\1/p') $cnt $((ns / cnt))"
-	done
+sym_va() {	# LIB SYM: the symbol's virtual address, in decimal
+	local va
+	va=$(nm -D --defined-only "$1" | awk -v s="$2" '$3 == s || index($3, s "@@") == 1 {print $1; exit}')
+	[ -n "$va" ] && echo $((16#$va))
 }
 
-# run BINARY [MODE]: prints the workload's loop time in ns, traced with
-# --unwind MODE if given; then the BPF run time of the stack-walking
-# program (alloc_exit) per call, in ns
-run() {
-	local out=$TMPD/bench.out err=$TMPD/ht.err ns bpf=-
-	: >"$out"
-	"$1" "$N" >"$out" 2>&1 &
-	BPID=$!
-	wait_for "$out" '^ready' || { echo "bench did not start" >&2; return 1; }
-	if [ -n "${2:-}" ]; then
-		"$HT" -p "$BPID" --unwind "$2" >"$TMPD/ht.out" 2>"$err" &
-		HPID=$!
-		wait_for "$err" 'tracing PID' || { echo "heaptrail did not attach" >&2; return 1; }
-	fi
-	kill -USR1 "$BPID"
-	local i
-	for ((i = 0; i < 1200; i++)); do
-		grep -q '^ns ' "$out" && break
-		sleep 0.1
+# file offset of virtual address VA of ELF file LIB, in hex
+va_off() {
+	local lib=$1 va=$2 type off v sz
+	while read -r type off v _ sz _; do
+		[ "$type" = LOAD ] || continue
+		if ((va >= v && va < v + sz)); then
+			printf '0x%x\n' $((va - v + off))
+			return 0
+		fi
+	done < <(readelf -lW "$lib" | awk '$1 == "LOAD" {print $1, $2, $3, $4, $5, $6}')
+	return 1
+}
+
+# bytes from a function's start to its first push (free's, in glibc: 9)
+first_push() {
+	local va
+	va=$(sym_va "$1" "$2") || return 1
+	objdump -d --no-show-raw-insn --start-address=$va --stop-address=$((va + 64)) "$1" |
+		awk '$2 == "push" { sub(":", "", $1); print $1; exit }' |
+		{ read -r a && echo $((16#$a - va)); }
+}
+
+LIBC=$(ldd "$BENCH" | awk '/libc.so/ {print $3}')
+MALLOC_OFF=$(va_off "$LIBC" "$(sym_va "$LIBC" malloc)")
+FREE_PUSH=$(first_push "$LIBC" free)
+FREE_OFF=$(va_off "$LIBC" $(($(sym_va "$LIBC" free) + ${FREE_PUSH:-0})))
+[ -n "$MALLOC_OFF" ] && [ -n "$FREE_OFF" ] || { echo "cannot find malloc/free in $LIBC"; exit 1; }
+
+floor_on() {	# WITH_RETURN(1/0)
+	{
+		echo "p:htbench/malloc $LIBC:$MALLOC_OFF"
+		[ "$1" = 1 ] && echo "r:htbench/malloc_ret $LIBC:$MALLOC_OFF"
+		echo "p:htbench/free $LIBC:$FREE_OFF"
+	} >>$TFS/uprobe_events || return 1
+	echo 1 >$TFS/events/htbench/enable
+	FLOOR=1
+}
+
+floor_off() {
+	[ -n "$FLOOR" ] || return 0
+	echo 0 >$TFS/events/htbench/enable
+	local e
+	for e in malloc malloc_ret free; do
+		[ -e $TFS/events/htbench/$e ] && echo "-:htbench/$e" >>$TFS/uprobe_events
 	done
-	[ -n "$HPID" ] && bpf=$(bpf_stats "$HPID" | awk '$1 == "alloc_exit" {print $3}')
-	kill -TERM "$BPID"
-	wait "$BPID" 2>/dev/null
-	BPID=
+	FLOOR=
+}
+
+has_opt() { "$HT" --help 2>&1 | grep -q -e "$1"; }
+
+ht_args() {	# CONFIG -> heaptrail's options
+	case $1 in
+	full) echo "" ;;
+	sample) echo "--sample 524288" ;;
+	faults) echo "--faults" ;;
+	esac
+}
+
+# attach CONFIG PID: put CONFIG's probes on PID
+attach() {
+	case $1 in
+	alone) ;;
+	floor) floor_on 1 ;;
+	floor2) floor_on 0 ;;
+	*)
+		# shellcheck disable=SC2046
+		"$HT" -p "$2" $(ht_args "$1") >"$TMPD/ht.out" 2>"$TMPD/ht.err" &
+		HPID=$!
+		wait_for "$TMPD/ht.err" 'tracing PID' 300 ||
+			{ echo "heaptrail $1 did not attach: $(tail -1 "$TMPD/ht.err")" >&2; return 1; }
+		;;
+	esac
+}
+
+detach() {
+	floor_off
 	if [ -n "$HPID" ]; then
+		kill -INT "$HPID"
 		wait "$HPID"
 		HPID=
 	fi
-	ns=$(sed -n 's/^ns //p' "$out")
-	echo "${ns:-0} ${bpf:--}"
-	# a traced run must have seen every malloc
-	[ -z "${2:-}" ] || grep -q "^heap since attach: allocated [0-9]* bytes in $N calls" "$TMPD/ht.out"
 }
 
-# BPF run-time statistics are off by default; on only while we measure
-stats0=$(cat /proc/sys/kernel/bpf_stats_enabled)
-echo 1 >/proc/sys/kernel/bpf_stats_enabled
-trap 'echo "$stats0" >/proc/sys/kernel/bpf_stats_enabled; cleanup' EXIT
-
-printf 'heaptrail bench: %d x (malloc + free), 11 frames deep, %s\n' "$N" "$(uname -r)"
-read -r base _ <<<"$(run "$BIN/bench-nofp")"
-read -r base_fp _ <<<"$(run "$BIN/bench-fp")"
-printf '%-32s %9s %8s %13s %11s\n' "configuration" "ms" "ratio" "ns/alloc call" "walk ns/run"
-line() {	# LABEL BASE BINARY [MODE]
-	local t bpf r try
-	for try in 1 2 3; do
-		r=$(run "$3" "${4:-}") && break
-		echo "($1: heaptrail saw fewer than $N mallocs, run again)" >&2
+# loop CONFIG DEPTH [PRELOAD]: the loop's time in ns under CONFIG
+loop() {
+	local out=$TMPD/bench.out ns i
+	: >"$out"
+	if [ -n "${3:-}" ]; then
+		LD_PRELOAD=$3 "$BENCH" "$N" --wait "$2" >"$out" 2>&1 &
+	else
+		"$BENCH" "$N" --wait "$2" >"$out" 2>&1 &
+	fi
+	BPID=$!
+	wait_for "$out" '^ready' || { echo "bench did not start" >&2; return 1; }
+	attach "$1" "$BPID" || return 1
+	kill -USR1 "$BPID"
+	for ((i = 0; i < 1800; i++)); do
+		grep -q '^ns ' "$out" && break
+		sleep 0.1
 	done
-	read -r t bpf <<<"$r"
-	awk -v l="$1" -v t="$t" -v b="$2" -v n="$N" -v w="$bpf" 'BEGIN {
-		printf "%-32s %9.1f %7.2fx %13.0f %11s\n", l, t / 1e6, t / b,
-			(t - b) / (2 * n), w }'
+	detach
+	kill -TERM "$BPID"
+	wait "$BPID" 2>/dev/null
+	BPID=
+	ns=$(sed -n 's/^ns //p' "$out")
+	echo "${ns:-0}"
 }
-line "untraced (no-fp binary)" "$base" "$BIN/bench-nofp"
-line "untraced (fp binary)" "$base_fp" "$BIN/bench-fp"
-line "--unwind fp    (fp binary)" "$base_fp" "$BIN/bench-fp" fp
-line "--unwind auto  (fp binary)" "$base_fp" "$BIN/bench-fp" auto
-line "--unwind dwarf (fp binary)" "$base_fp" "$BIN/bench-fp" dwarf
-line "--unwind fp    (no-fp binary)" "$base" "$BIN/bench-nofp" fp
-line "--unwind auto  (no-fp binary)" "$base" "$BIN/bench-nofp" auto
-line "--unwind dwarf (no-fp binary)" "$base" "$BIN/bench-nofp" dwarf
-echo "ms: the loop's wall-clock time; ratio: to the untraced run of the same binary"
-echo "ns/alloc call: extra time per malloc or free (uprobe traps included)"
-echo "walk ns/run: BPF run time of alloc_exit (stack walk + maps) per malloc"
-echo "(fp on the no-fp binary is cheap only because its stacks stop after 1 frame)"
+
+median() { sort -n | awk '{v[NR] = $1} END {print NR ? v[int((NR + 1) / 2)] : 0}'; }
+
+CONFIGS="alone floor floor2 full"
+has_opt --sample && CONFIGS="$CONFIGS sample"
+has_opt --faults && CONFIGS="$CONFIGS faults"
+JEMALLOC=$(ls /usr/lib/x86_64-linux-gnu/libjemalloc.so.2 2>/dev/null)
+
+printf 'heaptrail bench: %s, kernel %s, %d x (malloc+free) per run, median of %d interleaved rounds\n' \
+	"$(date -u +%Y-%m-%d)" "$(uname -r)" "$N" "$ROUNDS"
+printf 'floor probes: %s malloc+0 (%s), return of malloc, free+%s (%s)\n' \
+	"$LIBC" "$MALLOC_OFF" "${FREE_PUSH:-0}" "$FREE_OFF"
+
+declare -A T
+for ((r = 1; r <= ROUNDS; r++)); do
+	for c in $CONFIGS; do
+		T[tight.$c]+="$(loop "$c" 0) "
+		T[deep.$c]+="$(loop "$c" 30) "
+	done
+	if [ -n "$JEMALLOC" ]; then
+		for c in alone full sample; do
+			[[ " $CONFIGS " == *" $c "* ]] || continue
+			T[jemalloc.$c]+="$(loop "$c" 0 "$JEMALLOC") "
+		done
+	fi
+done
+
+med() { tr ' ' '\n' <<<"${T[$1]:-}" | grep . | median; }
+
+printf '\n%-9s %-8s %10s %14s %10s %10s\n' workload config "ms" "added ns/pair" "x alone" "x floor"
+for w in tight deep jemalloc; do
+	alone=$(med "$w.alone")
+	[ "${alone:-0}" -gt 0 ] || continue
+	fw=$w
+	[ "$w" = jemalloc ] && fw=tight	# jemalloc is held to glibc's floor
+	fa=$(med "$fw.alone")
+	f1=$(($(med "$fw.floor") - fa)) f2=$(($(med "$fw.floor2") - fa))
+	for c in $CONFIGS; do
+		[ -n "${T[$w.$c]:-}" ] || continue
+		floor=$f1
+		[ "$c" = sample ] && floor=$f2
+		awk -v w="$w" -v c="$c" -v t="$(med "$w.$c")" -v a="$alone" -v n="$N" -v f="$floor" 'BEGIN {
+			added = (t - a) / n
+			xf = (c == "alone" || c ~ /^floor/ || f <= 0) ? "-" : sprintf("%.2f", added / (f / n))
+			printf "%-9s %-8s %10.1f %14.0f %9.2fx %10s\n", w, c, t / 1e6, added, t / a, xf }'
+	done
+done
+echo "added ns/pair: (loop time - alone) / N; x floor: added / the floor's added"
+echo "(full vs floor: 3 traps per pair; sample vs floor2: 2 traps; jemalloc rows vs glibc's floor)"
+
+[ -n "$REDIS" ] || exit 0
+
+# ---- redis-server under redis-benchmark, on loopback ----
+if ! command -v redis-server >/dev/null || ! command -v redis-benchmark >/dev/null; then
+	echo "installing redis-server and redis-tools for the redis benchmark"
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -q redis-server redis-tools >/dev/null ||
+		{ echo "no redis: skipped"; exit 0; }
+fi
+PORT=16379
+redis_rps() {	# CONFIG: "SET GET" requests per second
+	local out=$TMPD/redis.out
+	redis-server --port $PORT --bind 127.0.0.1 --save '' --appendonly no \
+		--daemonize no >"$TMPD/redis.log" 2>&1 &
+	RPID=$!
+	wait_for "$TMPD/redis.log" 'Ready to accept' || { echo "redis did not start" >&2; return 1; }
+	attach "$1" "$RPID" || return 1
+	redis-benchmark -h 127.0.0.1 -p $PORT -t set,get -d 128 -n "$REDIS_N" -c 20 -q \
+		>"$out" 2>&1
+	detach
+	kill -TERM "$RPID"
+	wait "$RPID" 2>/dev/null
+	RPID=
+	awk -F'[: ]+' '/^SET/ {s = $2} /^GET/ {g = $2} END {print s + 0, g + 0}' \
+		<(tr '\r' '\n' <"$out" | grep -E '^(SET|GET): [0-9.]+ requests per second')
+}
+RCONF=alone
+for c in full sample faults; do [[ " $CONFIGS " == *" $c "* ]] && RCONF="$RCONF $c"; done
+declare -A S G
+for ((r = 1; r <= ROUNDS; r++)); do
+	for c in $RCONF; do
+		read -r s g <<<"$(redis_rps "$c")"
+		S[$c]+="$s " G[$c]+="$g "
+	done
+done
+printf '\nredis-server %s, redis-benchmark -t set,get -d 128 -n %d -c 20 (127.0.0.1)\n' \
+	"$(redis-server --version | sed -n 's/.*v=\([0-9.]*\).*/\1/p')" "$REDIS_N"
+printf '%-8s %12s %12s %10s %10s\n' config "SET/s" "GET/s" "SET x" "GET x"
+s0=$(tr ' ' '\n' <<<"${S[alone]}" | grep . | median)
+g0=$(tr ' ' '\n' <<<"${G[alone]}" | grep . | median)
+for c in $RCONF; do
+	s=$(tr ' ' '\n' <<<"${S[$c]}" | grep . | median)
+	g=$(tr ' ' '\n' <<<"${G[$c]}" | grep . | median)
+	awk -v c="$c" -v s="$s" -v g="$g" -v s0="$s0" -v g0="$g0" 'BEGIN {
+		printf "%-8s %12.0f %12.0f %9.3fx %9.3fx\n", c, s, g, s0 ? s / s0 : 0, g0 ? g / g0 : 0 }'
+done
