@@ -31,11 +31,38 @@ struct {
 	__type(value, struct ht_stack);
 } scratch SEC(".maps");
 
+/*
+ * A small per-CPU cache of pc -> unwind row. Allocation call sites repeat,
+ * so most frames skip the module scan and the row search. Entries carry
+ * the generation they were found in; the loader bumps unwind_gen whenever
+ * it moves modules, which makes every older entry a miss.
+ */
+#define UCACHE_SIZE 512	/* power of two */
+
+enum { UC_FP = 1, UC_ROW, UC_STOP };
+
+struct ucache_ent {
+	__u64 pc;
+	struct ht_urow row;
+	__u32 gen;
+	__u32 what;	/* UC_* */
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, UCACHE_SIZE);
+	__type(key, __u32);
+	__type(value, struct ucache_ent);
+} ucache SEC(".maps");
+
+__u32 unwind_gen;
+
 struct walk {
 	__u64 pc, sp, bp;
 	__u64 hash;
 	struct ht_stack *st;
 	__u32 last;	/* index of the previous frame's module */
+	__u32 gen;
 	__u32 n;
 	__u32 truncated;
 };
@@ -123,9 +150,45 @@ static __always_inline __u64 mix(__u64 h, __u64 v)
 	return h ^ (h >> 29);
 }
 
+static const struct ht_urow stop_row = { .cfa_reg = HT_CFA_STOP };
+
+/*
+ * The unwind row for pc, through the cache; NULL where no module has rows
+ * (frame pointers then), stop_row where a module has no rule for pc.
+ */
+static __always_inline const struct ht_urow *lookup_row(struct walk *w,
+							 __u64 pc)
+{
+	__u32 idx = (__u32)(pc ^ (pc >> 9)) & (UCACHE_SIZE - 1);
+	struct ucache_ent *e = bpf_map_lookup_elem(&ucache, &idx);
+	const struct ht_module *m;
+	const struct ht_urow *r;
+
+	if (e && e->pc == pc && e->gen == w->gen)
+		return e->what == UC_ROW ? &e->row :
+		       e->what == UC_STOP ? &stop_row : NULL;
+	/* pc - 1: a return address may be the first byte of the next row */
+	m = find_module(w, pc - 1);
+	r = m ? find_row(m, (__u32)(pc - 1 - m->bias)) : NULL;
+	if (!e)
+		return m ? (r ? r : &stop_row) : NULL;
+	e->pc = pc;
+	e->gen = w->gen;
+	if (!m) {
+		e->what = UC_FP;
+		return NULL;
+	}
+	if (!r) {
+		e->what = UC_STOP;
+		return &stop_row;
+	}
+	e->row = *r;
+	e->what = UC_ROW;
+	return &e->row;
+}
+
 static long walk_step(__u32 i, struct walk *w)
 {
-	const struct ht_module *m;
 	const struct ht_urow *r;
 	__u64 pc = w->pc, cfa, ra = 0, bp = w->bp;
 
@@ -139,11 +202,9 @@ static long walk_step(__u32 i, struct walk *w)
 	w->hash = mix(w->hash, pc);
 	w->n++;
 
-	/* pc - 1: a return address may be the first byte of the next row */
-	m = find_module(w, pc - 1);
-	if (m) {
-		r = find_row(m, (__u32)(pc - 1 - m->bias));
-		if (!r || r->cfa_reg == HT_CFA_STOP)
+	r = lookup_row(w, pc);
+	if (r) {
+		if (r->cfa_reg == HT_CFA_STOP)
 			return 1;
 		cfa = (r->cfa_reg == HT_CFA_SP ? w->sp : w->bp) + r->cfa_off;
 		if (r->bp_saved && r->bp_off == -16) {
@@ -192,7 +253,7 @@ static __always_inline __u64 capture_stack(void *stacks, __u64 pc, __u64 sp,
 {
 	__u32 zero = 0;
 	struct walk w = { .pc = pc, .sp = sp, .bp = bp,
-			  .hash = 0xcbf29ce484222325ULL };
+			  .hash = 0xcbf29ce484222325ULL, .gen = unwind_gen };
 	long err;
 
 	w.st = bpf_map_lookup_elem(&scratch, &zero);

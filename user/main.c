@@ -448,11 +448,16 @@ static int exec_result(int errfd)
 /* Write new unwind rows and the current module placement to BPF. */
 static void sync_unwind(struct session *s)
 {
+	bool moved;
+
 	unwind_scan(&s->unw, &s->sym, s->o.pid, s->o.unwind);
 	if (unwind_sync(&s->unw, &s->sym, bpf_map__fd(s->skel->maps.urows),
-			bpf_map__fd(s->skel->maps.modules), s->rows_cap))
+			bpf_map__fd(s->skel->maps.modules), s->rows_cap, &moved))
 		fprintf(stderr,
 			"heaptrail: no room for the unwind rows of a library loaded since attach: its frames fall back to frame pointers\n");
+	/* the BPF side's cached rows are stale once modules moved */
+	if (moved)
+		__atomic_add_fetch(&s->skel->bss->unwind_gen, 1, __ATOMIC_SEQ_CST);
 }
 
 /* PIDs given to heaptrail are those of its own PID namespace. */

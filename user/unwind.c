@@ -323,7 +323,7 @@ static void upload_rows(struct unwind_table *t, int rows_fd)
 }
 
 int unwind_sync(struct unwind_table *t, struct symbolizer *s, int rows_fd,
-		int mods_fd, size_t rows_cap)
+		int mods_fd, size_t rows_cap, bool *moved)
 {
 	struct ht_module zero = {};
 	int dropped = 0;
@@ -343,6 +343,7 @@ int unwind_sync(struct unwind_table *t, struct symbolizer *s, int rows_fd,
 	}
 	upload_rows(t, rows_fd);
 	unwind_place(t, &s->maps, s);
+	*moved = false;
 	/* called every second: rewrite the placement only when it moved
 	 * (the array starts zeroed, as an empty placement) */
 	if (t->nmods == t->nloaded &&
@@ -353,6 +354,7 @@ int unwind_sync(struct unwind_table *t, struct symbolizer *s, int rows_fd,
 				    BPF_ANY);
 	memcpy(t->loaded, t->mods, t->nmods * sizeof(t->mods[0]));
 	t->nloaded = t->nmods;
+	*moved = true;
 	return dropped;
 }
 

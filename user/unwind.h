@@ -2,6 +2,7 @@
 #ifndef HT_UNWIND_H
 #define HT_UNWIND_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -53,7 +54,7 @@ void unwind_scan(struct unwind_table *t, struct symbolizer *s, pid_t pid,
  * Returns how many files had to be left out for want of room.
  */
 int unwind_sync(struct unwind_table *t, struct symbolizer *s, int rows_fd,
-		 int mods_fd, size_t rows_cap);
+		 int mods_fd, size_t rows_cap, bool *moved);
 void unwind_free(struct unwind_table *t);
 
 #endif
