@@ -175,7 +175,13 @@ loop() {
 	fi
 	BPID=$!
 	wait_for "$out" '^ready' || { echo "bench did not start" >&2; return 1; }
-	attach "$1" "$BPID" || return 1
+	if ! attach "$1" "$BPID"; then
+		detach
+		kill -TERM "$BPID"
+		wait "$BPID" 2>/dev/null
+		BPID=
+		return 1
+	fi
 	kill -USR1 "$BPID"
 	for ((i = 0; i < 1800; i++)); do
 		grep -q '^ns ' "$out" && break
@@ -253,7 +259,7 @@ redis_rps() {	# CONFIG: "SET GET" requests per second
 		--daemonize no >"$TMPD/redis.log" 2>&1 &
 	RPID=$!
 	wait_for "$TMPD/redis.log" 'Ready to accept' || { echo "redis did not start" >&2; return 1; }
-	attach "$1" "$RPID" || return 1
+	attach "$1" "$RPID" || { detach; kill -TERM "$RPID"; wait "$RPID"; RPID=; return 1; }
 	redis-benchmark -h 127.0.0.1 -p $PORT -t set,get -d 128 -n "$REDIS_N" -c 20 -q \
 		>"$out" 2>&1
 	detach
