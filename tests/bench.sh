@@ -57,6 +57,7 @@ TFS=/sys/kernel/tracing
 TMPD=$(mktemp -d /tmp/heaptrail-bench.XXXXXX)
 BPID= HPID= RPID= FLOOR=
 cleanup() {
+	[ -n "${stats0:-}" ] && echo "$stats0" >/proc/sys/kernel/bpf_stats_enabled
 	floor_off
 	[ -n "$HPID" ] && kill -0 "$HPID" 2>/dev/null && kill -INT "$HPID" && wait "$HPID"
 	[ -n "$BPID" ] && kill -0 "$BPID" 2>/dev/null && kill -TERM "$BPID" && wait "$BPID"
@@ -155,8 +156,19 @@ attach() {
 	esac
 }
 
+# BPF run time of heaptrail's programs so far, in ns (bpf_stats must be on)
+bpf_ns() {
+	local f t=0 ns
+	for f in /proc/"$HPID"/fdinfo/*; do
+		ns=$(sed -n 's/^run_time_ns:[[:space:]]*//p' "$f" 2>/dev/null)
+		[ -n "$ns" ] && t=$((t + ns))
+	done
+	echo "$t"
+}
+
 detach() {
 	floor_off
+	[ -n "$HPID" ] && [ -n "${STATS:-}" ] && bpf_ns >"$TMPD/bpf.ns"
 	if [ -n "$HPID" ]; then
 		kill -INT "$HPID"
 		wait "$HPID"
@@ -241,6 +253,21 @@ for w in tight deep jemalloc; do
 			printf "%-9s %-8s %10.1f %14.0f %9.2fx %10s\n", w, c, t / 1e6, added, t / a, xf }'
 	done
 done
+# one more run per mode with BPF run-time statistics on (they cost a
+# little, so the timed rounds above ran without them)
+stats0=$(cat /proc/sys/kernel/bpf_stats_enabled)
+echo 1 >/proc/sys/kernel/bpf_stats_enabled
+STATS=1
+for c in $CONFIGS; do
+	case $c in alone | floor*) continue ;; esac
+	t=$(loop "$c" 0)
+	b=$(cat "$TMPD/bpf.ns" 2>/dev/null || echo 0)
+	awk -v c="$c" -v t="$t" -v a="$(med tight.alone)" -v b="$b" -v n="$N" 'BEGIN {
+		printf "BPF in %-7s tight loop: %5.0f ns/pair of %6.0f added (%.1f%%)\n", c,
+			b / n, (t - a) / n, t > a ? 100 * b / (t - a) : 0 }'
+done
+STATS=
+echo "$stats0" >/proc/sys/kernel/bpf_stats_enabled
 echo "added ns/pair: (loop time - alone) / N; x floor: added / the floor's added"
 echo "(full vs floor: 3 traps per pair; sample vs floor2: 2 traps; jemalloc rows vs glibc's floor)"
 
