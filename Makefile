@@ -9,14 +9,14 @@ ARCH := x86
 
 CFLAGS ?= -O2 -g -Wall -Wextra -Wno-unused-parameter
 CFLAGS += -std=gnu11 -I$(OUT) -Ibpf -Iuser
-LDLIBS := -lbpf -ldw -lelf -lz -lm -lstdc++
+LDLIBS := -lbpf -ldw -lelf -lz -lm -lstdc++ -lcapstone
 
 BPF_SRC := bpf/heaptrail.bpf.c
 BPF_HDR := bpf/heaptrail.h bpf/unwind.bpf.h
 USER_SRC := $(filter-out user/main.c,$(wildcard user/*.c))
 USER_OBJ := $(patsubst user/%.c,$(OUT)/%.o,$(USER_SRC))
 
-DEB_PACKAGES := clang llvm libbpf-dev bpftool libelf-dev libdw-dev zlib1g-dev \
+DEB_PACKAGES := clang llvm libbpf-dev bpftool libelf-dev libdw-dev zlib1g-dev libcapstone-dev \
 	make gcc g++ libc6-dev binutils util-linux procps gzip
 # the tests read heaptrail's output back with real readers: go tool pprof,
 # a JSON Schema validator, gdb's backtrace; libc6-dbg names libc's frames

@@ -161,6 +161,19 @@ static void forever_leaking(void)
 	}
 }
 
+/* 1000 free(NULL) and 100 malloc+free pairs: free(NULL) must cost no trap */
+NOINLINE void free_null_loop(void)
+{
+	for (int i = 0; i < 1000; i++)
+		free(sink == (void *)1 ? (void *)sink : NULL);
+	for (int i = 0; i < 100; i++) {
+		void *p = malloc(64);
+
+		sink = p;
+		free(p);
+	}
+}
+
 static void run(const char *mode)
 {
 	if (!strcmp(mode, "encode")) {
@@ -189,6 +202,8 @@ static void run(const char *mode)
 		leak_mmap();
 		map_partial();
 		grow_brk();
+	} else if (!strcmp(mode, "freenull")) {
+		free_null_loop();
 	} else if (!strcmp(mode, "threads")) {
 		threads();
 	} else {

@@ -15,6 +15,7 @@
 #include "elfimg.h"
 #include "folded.h"
 #include "outfile.h"
+#include "probeplace.h"
 #include "profile.h"
 #include "report.h"
 #include "symbolize.h"
@@ -252,10 +253,111 @@ static int t_diff_parse_folded(void)
 	return 0;
 }
 
+/* Where probe_place puts name's probe in the real library lib, or -1. */
+static long real_place(const char *lib, const char *name, unsigned args)
+{
+	struct probe_place pp;
+	const struct elf_sym *sym;
+	struct elf_img *img;
+	uint64_t va, off;
+	uint8_t *code;
+	long r = -1;
+	FILE *f;
+
+	if (elf_img_open(lib, &img))
+		return -1;
+	if (!elf_img_sym_addr(img, name, &va) && (sym = elf_img_sym_at(img, va)) &&
+	    !elf_img_vaddr_to_off(img, va, &off) && (code = malloc(sym->size))) {
+		f = fopen(lib, "rb");
+		if (f && !fseek(f, off, SEEK_SET) &&
+		    fread(code, 1, sym->size, f) == sym->size) {
+			probe_place(code, sym->size, va, args, &pp);
+			printf("%s %s: %s\n", lib, name, pp.why);
+			r = pp.off;
+		}
+		if (f)
+			fclose(f);
+		free(code);
+	}
+	elf_img_free(img);
+	return r;
+}
+
+/* The prologues of Debian 12's allocators, checked by hand with objdump. */
+static int t_probeplace_libs(void)
+{
+	const char *glibc = "/lib/x86_64-linux-gnu/libc.so.6";
+	const char *je = "/usr/lib/x86_64-linux-gnu/libjemalloc.so.2";
+	const char *tc = "/usr/lib/x86_64-linux-gnu/libtcmalloc.so.4";
+
+	if (access(je, R_OK) || access(tc, R_OK))
+		return 77;
+	CHECK(real_place(glibc, "malloc", PP_ARG0 | PP_RET) == 0);
+	CHECK(real_place(glibc, "free", PP_ARG0) == 0x9);
+	CHECK(real_place(je, "malloc", PP_ARG0 | PP_RET) == 0x7);
+	CHECK(real_place(je, "free", PP_ARG0) == 0x30);
+	CHECK(real_place(tc, "malloc", PP_ARG0 | PP_RET) == 0xd);
+	CHECK(real_place(tc, "free", PP_ARG0) == 0xa);
+	return 0;
+}
+
+static long place(const uint8_t *code, size_t len, unsigned args)
+{
+	struct probe_place pp;
+
+	probe_place(code, len, 0x1000, args, &pp);
+	printf("%s\n", pp.why);
+	return pp.off;
+}
+
+/* Each rule that keeps a probe where it is, on made-up code. */
+static int t_probeplace_rules(void)
+{
+	/* test rdi; je ret; push rbx; pop rbx; ret */
+	static const uint8_t freelike[] = { 0x48, 0x85, 0xff, 0x74, 0x02,
+					    0x53, 0x5b, 0xc3 };
+	/* the same, but je lands on the pop: a path that is not a ret */
+	static const uint8_t notret[] = { 0x48, 0x85, 0xff, 0x74, 0x01,
+					  0x53, 0x5b, 0xc3 };
+	/* mov rdi, rax; push rbx; pop rbx; ret */
+	static const uint8_t wrdi[] = { 0x48, 0x89, 0xc7, 0x53, 0x5b, 0xc3 };
+	/* sub rsp, 8; push rbx; pop rbx; add rsp, 8; ret */
+	static const uint8_t wrsp[] = { 0x48, 0x83, 0xec, 0x08, 0x53, 0x5b,
+					0x48, 0x83, 0xc4, 0x08, 0xc3 };
+	/* cmp rdi, 16; push rbx; pop rbx; jmp back to the push; ret */
+	static const uint8_t back[] = { 0x48, 0x83, 0xff, 0x10, 0x53, 0x5b,
+					0xeb, 0xfc, 0xc3 };
+	/* cmp rdi, 16; push rbx; pop rbx; ret */
+	static const uint8_t fine[] = { 0x48, 0x83, 0xff, 0x10, 0x53, 0x5b,
+					0xc3 };
+
+	CHECK(place(freelike, sizeof(freelike), PP_ARG0) == 5);
+	/* with a return probe the early ret would return a result unseen */
+	CHECK(place(freelike, sizeof(freelike), PP_ARG0 | PP_RET) == 3);
+	CHECK(place(notret, sizeof(notret), PP_ARG0) == 3);
+	CHECK(place(wrdi, sizeof(wrdi), PP_ARG0) == 0);
+	CHECK(place(wrdi, sizeof(wrdi), PP_ARG1) == 3);	/* rdi not read */
+	CHECK(place(wrsp, sizeof(wrsp), PP_ARG0) == 0);
+	CHECK(place(back, sizeof(back), PP_ARG0) == 0);
+	CHECK(place(fine, sizeof(fine), PP_ARG0) == 4);
+	/* a function that does not decode whole (its branch targets are
+	 * unknown) stays at +0: fine with a lone REX prefix at its end */
+	{
+		uint8_t cut[sizeof(fine) + 1];
+
+		memcpy(cut, fine, sizeof(fine));
+		cut[sizeof(fine)] = 0x48;
+		CHECK(place(cut, sizeof(cut), PP_ARG0) == 0);
+	}
+	return 0;
+}
+
 static const struct {
 	const char *name;
 	int (*fn)(void);
 } tests[] = {
+	{ "probeplace_libs", t_probeplace_libs },
+	{ "probeplace_rules", t_probeplace_rules },
 	{ "symbolize_self", t_symbolize_self },
 	{ "elf_build_id", t_elf_build_id },
 	{ "elf_stripped_libc", t_elf_stripped },

@@ -1,6 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /* Attach heaptrail's programs to one process's libc and to syscalls. */
 #include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -13,6 +16,7 @@
 #include "attach.h"
 #include "heaptrail.h"
 #include "heaptrail.skel.h"
+#include "probeplace.h"
 
 const struct pmap *find_libc(const struct pmaps *maps)
 {
@@ -129,38 +133,78 @@ static int probe(struct attach *a, struct bpf_program *prog, pid_t pid,
 							   &opts));
 }
 
+/*
+ * The probe's offset in function name of the file at path: its entry, or
+ * the first instruction there the kernel emulates (user/probeplace.c).
+ */
+static uint64_t placed(const char *path, const struct elf_img *img,
+		       const char *name, uint64_t vaddr, uint64_t off,
+		       unsigned args, bool verbose)
+{
+	const struct elf_sym *sym = elf_img_sym_at(img, vaddr);
+	struct probe_place pp = { .off = 0 };
+	uint8_t *code;
+	int fd;
+
+	if (!sym || sym->addr != vaddr || !sym->size || sym->size > 65536)
+		return off;
+	code = malloc(sym->size);
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+	if (code && fd >= 0 &&
+	    pread(fd, code, sym->size, off) == (ssize_t)sym->size)
+		probe_place(code, sym->size, vaddr, args, &pp);
+	else
+		snprintf(pp.why, sizeof(pp.why), "+0 (cannot read the code)");
+	if (fd >= 0)
+		close(fd);
+	free(code);
+	if (verbose)
+		fprintf(stderr, "heaptrail: %s: probe at %s\n", name, pp.why);
+	return off + pp.off;
+}
+
 int attach_allocators(struct heaptrail_bpf *skel, pid_t pid, const char *path,
 		      const struct elf_img *libc, struct attach *a)
 {
-	/* aligned_alloc and memalign share one address in glibc: the first
-	 * name listed labels both */
+	/*
+	 * Every allocator function heaptrail probes, and the argument
+	 * registers alloc_enter reads of it (PP_RET: alloc_exit reads the
+	 * result). aligned_alloc and memalign share one address in glibc:
+	 * the first name listed labels both.
+	 */
 	static const struct {
 		const char *name;
 		uint32_t kind;
+		unsigned args;
 	} fn[] = {
-		{ "malloc", HT_MALLOC },
-		{ "calloc", HT_CALLOC },
-		{ "realloc", HT_REALLOC },
-		{ "reallocarray", HT_REALLOCARRAY },
-		{ "posix_memalign", HT_POSIX_MEMALIGN },
-		{ "aligned_alloc", HT_ALIGNED_ALLOC },
-		{ "memalign", HT_MEMALIGN },
-		{ "valloc", HT_VALLOC },
-		{ "pvalloc", HT_PVALLOC },
-		{ "free", HT_FREE },
+		{ "malloc", HT_MALLOC, PP_ARG0 | PP_RET },
+		{ "calloc", HT_CALLOC, PP_ARG0 | PP_ARG1 | PP_RET },
+		{ "realloc", HT_REALLOC, PP_ARG0 | PP_ARG1 | PP_RET },
+		{ "reallocarray", HT_REALLOCARRAY,
+		  PP_ARG0 | PP_ARG1 | PP_ARG2 | PP_RET },
+		{ "posix_memalign", HT_POSIX_MEMALIGN,
+		  PP_ARG0 | PP_ARG1 | PP_ARG2 | PP_RET },
+		{ "aligned_alloc", HT_ALIGNED_ALLOC, PP_ARG0 | PP_ARG1 | PP_RET },
+		{ "memalign", HT_MEMALIGN, PP_ARG0 | PP_ARG1 | PP_RET },
+		{ "valloc", HT_VALLOC, PP_ARG0 | PP_RET },
+		{ "pvalloc", HT_PVALLOC, PP_ARG0 | PP_RET },
+		{ "free", HT_FREE, PP_ARG0 },
 	};
-	uint64_t off[16], cookie[16], vaddr;
+	uint64_t entry[16], off[16], cookie[16], vaddr;
 	size_t i, j, n = 0, nret;
 	int err = 0, fd;
 
 	for (i = 0; i < sizeof(fn) / sizeof(fn[0]); i++) {
 		if (elf_img_sym_addr(libc, fn[i].name, &vaddr) ||
-		    elf_img_vaddr_to_off(libc, vaddr, &off[n]))
+		    elf_img_vaddr_to_off(libc, vaddr, &entry[n]))
 			continue;	/* older libcs lack some of them */
-		for (j = 0; j < n && off[j] != off[n]; j++)
+		for (j = 0; j < n && entry[j] != entry[n]; j++)
 			;
 		if (j < n)
 			continue;
+		off[n] = a->at_entry ? entry[n] :
+			 placed(path, libc, fn[i].name, vaddr, entry[n],
+				fn[i].args, a->verbose);
 		cookie[n++] = fn[i].kind;
 	}
 	if (elf_img_sym_addr(libc, "malloc", &vaddr))

@@ -20,6 +20,8 @@ struct attach {
 	int nraw;
 	int nfuncs;		/* allocator functions probed */
 	bool multi;		/* attached through uprobe_multi links */
+	bool at_entry;		/* probes at +0, not moved (probeplace.c) */
+	bool verbose;		/* say where each probe went */
 };
 
 /* Does the running kernel have uprobe_multi links (Linux 6.6+)? */

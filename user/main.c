@@ -77,6 +77,7 @@ struct opts {
 	unsigned long max_allocs, max_stacks, max_mappings;
 	bool verbose;
 	bool no_multi;		/* one perf-event uprobe per function */
+	bool at_entry;		/* probes at function+0 (for comparisons) */
 };
 
 struct session {
@@ -153,7 +154,9 @@ static void usage(FILE *f)
 "      --no-demangle      print C++ names as the linker sees them\n"
 "      --no-uprobe-multi  one uprobe per function even where the kernel has\n"
 "                         uprobe_multi links (Linux 6.6+, probed at start)\n"
-"  -v, --verbose          print libbpf messages\n"
+"      --probe-at-entry   every probe at function+0, as other tools place\n"
+"                         them (default: the first emulated instruction)\n"
+"  -v, --verbose          print libbpf messages and where each probe went\n"
 "  -h, --help             this help\n");
 }
 
@@ -197,7 +200,7 @@ static void parse_opts(int argc, char **argv, struct opts *o)
 {
 	enum { O_UNWIND = 256, O_MAXA, O_MAXS, O_MAXM, O_BTF, O_LIBC, O_PPROF,
 	       O_JSON, O_AGES, O_MINAGE, O_KEEP, O_NOMULTI, O_DEBUG_DIR,
-	       O_NO_DEMANGLE };
+	       O_NO_DEMANGLE, O_AT_ENTRY };
 	static const struct option lo[] = {
 		{ "pid", required_argument, NULL, 'p' },
 		{ "interval", required_argument, NULL, 'i' },
@@ -209,6 +212,7 @@ static void parse_opts(int argc, char **argv, struct opts *o)
 		{ "ages", no_argument, NULL, O_AGES },
 		{ "keep", required_argument, NULL, O_KEEP },
 		{ "no-uprobe-multi", no_argument, NULL, O_NOMULTI },
+		{ "probe-at-entry", no_argument, NULL, O_AT_ENTRY },
 		{ "min-age", required_argument, NULL, O_MINAGE },
 		{ "unwind", required_argument, NULL, O_UNWIND },
 		{ "max-allocs", required_argument, NULL, O_MAXA },
@@ -251,6 +255,9 @@ static void parse_opts(int argc, char **argv, struct opts *o)
 			break;
 		case O_NOMULTI:
 			o->no_multi = true;
+			break;
+		case O_AT_ENTRY:
+			o->at_entry = true;
 			break;
 		case O_KEEP:
 			o->keep = parse_count(optarg, "--keep", 1000000);
@@ -909,6 +916,8 @@ int main(int argc, char **argv)
 	}
 
 	s.links.multi = !s.o.no_multi && uprobe_multi_supported();
+	s.links.at_entry = s.o.at_entry;
+	s.links.verbose = s.o.verbose;
 	err = open_and_load(&s);
 	if (err) {
 		if (err == -EPERM || err == -EACCES)
