@@ -147,6 +147,7 @@ attach() {
 	floor) floor_on 1 ;;
 	floor2) floor_on 0 ;;
 	*)
+		rm -f "$TMPD/ht.err"	# no stale "tracing PID" from the last run
 		# shellcheck disable=SC2046
 		"$HT" -p "$2" $(ht_args "$1") >"$TMPD/ht.out" 2>"$TMPD/ht.err" &
 		HPID=$!
@@ -179,7 +180,7 @@ detach() {
 # loop CONFIG DEPTH [PRELOAD]: the loop's time in ns under CONFIG
 loop() {
 	local out=$TMPD/bench.out ns i
-	: >"$out"
+	rm -f "$out"
 	if [ -n "${3:-}" ]; then
 		LD_PRELOAD=$3 "$BENCH" "$N" --wait "$2" >"$out" 2>&1 &
 	else
@@ -204,6 +205,7 @@ loop() {
 	wait "$BPID" 2>/dev/null
 	BPID=
 	ns=$(sed -n 's/^ns //p' "$out")
+	[ -n "${BENCH_DEBUG:-}" ] && echo "loop $1 $2 ${3:-}: $ns ns at $(date +%T)" >&2
 	echo "${ns:-0}"
 }
 
@@ -264,7 +266,7 @@ for c in $CONFIGS; do
 	b=$(cat "$TMPD/bpf.ns" 2>/dev/null || echo 0)
 	awk -v c="$c" -v t="$t" -v a="$(med tight.alone)" -v b="$b" -v n="$N" 'BEGIN {
 		printf "BPF in %-7s tight loop: %5.0f ns/pair of %6.0f added (%.1f%%)\n", c,
-			b / n, (t - a) / n, t > a ? 100 * b / (t - a) : 0 }'
+			b / n, (t - a) / n, (t > a ? 100 * b / (t - a) : 0) }'
 done
 STATS=
 echo "$stats0" >/proc/sys/kernel/bpf_stats_enabled
@@ -282,6 +284,7 @@ fi
 PORT=16379
 redis_rps() {	# CONFIG: "SET GET" requests per second
 	local out=$TMPD/redis.out
+	rm -f "$TMPD/redis.log"
 	redis-server --port $PORT --bind 127.0.0.1 --save '' --appendonly no \
 		--daemonize no >"$TMPD/redis.log" 2>&1 &
 	RPID=$!
