@@ -141,7 +141,7 @@ static void fake_entry(struct prof_entry *e, uint64_t stack, int64_t bytes,
 	e->key.kind = kind;
 	e->agg.live_bytes = bytes;
 	e->agg.live_count = count;
-	memcpy(e->ips, ips, n * sizeof(*ips));
+	e->ips = (uint64_t *)ips;
 	e->nips = n;
 }
 

@@ -159,6 +159,26 @@ static int read_aggs(int fd, struct ht_agg_key **keys, struct ht_agg **vals,
 	return 0;
 }
 
+/* Each entry's frames, from the stacks map, into one block. */
+static int read_frames(int stacks_fd, struct profile *p)
+{
+	size_t i;
+
+	p->frames = calloc(p->n ? p->n : 1, HT_MAX_FRAMES * sizeof(uint64_t));
+	if (!p->frames)
+		return -ENOMEM;
+	for (i = 0; i < p->n; i++) {
+		struct prof_entry *e = &p->v[i];
+
+		e->ips = p->frames + i * HT_MAX_FRAMES;
+		if (e->key.stack &&
+		    !bpf_map_lookup_elem(stacks_fd, &e->key.stack, e->ips))
+			while (e->nips < HT_MAX_FRAMES && e->ips[e->nips])
+				e->nips++;
+	}
+	return 0;
+}
+
 int profile_read(int aggs_fd, int stacks_fd, int counters_fd, struct profile *p)
 {
 	struct ht_agg_key *keys;
@@ -189,27 +209,28 @@ int profile_read(int aggs_fd, int stacks_fd, int counters_fd, struct profile *p)
 		memset(e, 0, sizeof(*e));
 		e->key = keys[i];
 		e->agg = *a;
-		if (e->key.stack && stacks_fd >= 0 &&
-		    !bpf_map_lookup_elem(stacks_fd, &e->key.stack, e->ips))
-			while (e->nips < HT_MAX_FRAMES && e->ips[e->nips])
-				e->nips++;
 	}
 	free(keys);
 	free(vals);
+	if (!err && stacks_fd >= 0)
+		err = read_frames(stacks_fd, p);
 	if (!err)
 		err = read_counters(counters_fd, p->counters);
 	if (err) {
 		profile_free(p);
 		return err;
 	}
-	qsort(p->v, p->n, sizeof(*p->v), cmp_live);
+	if (stacks_fd >= 0)
+		qsort(p->v, p->n, sizeof(*p->v), cmp_live);
 	return 0;
 }
 
 void profile_free(struct profile *p)
 {
 	free(p->v);
+	free(p->frames);
 	p->v = NULL;
+	p->frames = NULL;
 	p->n = 0;
 }
 

@@ -12,7 +12,7 @@
 struct prof_entry {
 	struct ht_agg_key key;
 	struct ht_agg agg;
-	uint64_t ips[HT_MAX_FRAMES];
+	uint64_t *ips;		/* innermost first; NULL without frames */
 	int nips;
 };
 
@@ -25,12 +25,16 @@ struct prof_totals {
 struct profile {
 	struct prof_entry *v;	/* live stacks, most outstanding bytes first */
 	size_t n;
+	uint64_t *frames;	/* HT_MAX_FRAMES per entry, where ips point */
 	struct prof_totals heap, mmap, brk;
 	uint64_t counters[HT_NCOUNTERS];
 	uint64_t now_ms;	/* CLOCK_MONOTONIC, as the BPF timestamps */
 };
 
-/* stacks_fd < 0: totals only, frames left out (cheap, for sampling). */
+/*
+ * stacks_fd < 0: frames left out and v in no particular order (cheap: the
+ * once-a-second trend sample reads every stack this way).
+ */
 int profile_read(int aggs_fd, int stacks_fd, int counters_fd,
 		 struct profile *p);
 void profile_free(struct profile *p);
