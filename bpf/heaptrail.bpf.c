@@ -483,6 +483,8 @@ static __always_inline struct tstate *sc_exit(long ret)
 	return t;
 }
 
+#include "faults.bpf.h"
+
 SEC("tracepoint/syscalls/sys_enter_mmap")
 int mmap_enter(struct trace_event_raw_sys_enter *ctx)
 {
@@ -502,6 +504,10 @@ int mmap_exit(struct trace_event_raw_sys_exit *ctx)
 	if (!t)
 		return 0;
 	len = page_up(t->sc_a1);
+	if (faults_mode) {
+		pages_drop(ctx->ret, len);	/* MAP_FIXED over pages */
+		return 0;
+	}
 	unmap_range(ctx->ret, len);	/* MAP_FIXED replaces what was there */
 	map_record(ctx->ret, len, task_stack(), HT_MMAP, bpf_ktime_get_ns());
 	return 0;
@@ -519,7 +525,9 @@ int munmap_exit(struct trace_event_raw_sys_exit *ctx)
 {
 	struct tstate *t = sc_exit(ctx->ret);
 
-	if (t)
+	if (t && faults_mode)
+		pages_drop(t->sc_a0, page_up(t->sc_a1));
+	else if (t)
 		unmap_range(t->sc_a0, page_up(t->sc_a1));
 	return 0;
 }
@@ -542,6 +550,11 @@ int mremap_exit(struct trace_event_raw_sys_exit *ctx)
 	if (!t)
 		return 0;
 	old = t->sc_a0;
+	if (faults_mode) {
+		/* the pages move: forget them rather than count them twice */
+		pages_drop(old, page_up(t->sc_a1));
+		return 0;
+	}
 	p = bpf_map_lookup_elem(&mappings, &old);
 	if (!p)
 		return 0;
@@ -570,6 +583,11 @@ int brk_exit(struct trace_event_raw_sys_exit *ctx)
 	if (!t)
 		return 0;
 	old = t->sc_a0;
+	if (faults_mode) {
+		if (new < old)
+			pages_drop(new, old - new);
+		return 0;
+	}
 	if (new > old)
 		map_record(old, new - old, task_stack(), HT_BRK,
 			   bpf_ktime_get_ns());

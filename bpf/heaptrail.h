@@ -26,6 +26,7 @@ enum ht_kind {
 	HT_FREE,
 	HT_MMAP,	/* anonymous mmap/mremap made by the program itself */
 	HT_BRK,		/* brk/sbrk heap growth made by the program itself */
+	HT_FAULT,	/* --faults: an anonymous page first written */
 	HT_NKINDS,
 };
 

@@ -174,6 +174,27 @@ NOINLINE void free_null_loop(void)
 	}
 }
 
+/* --faults: 64 pages mapped, all written here; then 16 unmapped and 8
+ * given back with MADV_DONTNEED: 40 pages (163840 bytes) stay */
+NOINLINE void touch_pages(char *p, int n)
+{
+	for (int i = 0; i < n; i++)
+		p[i * 4096] = 1;
+}
+
+NOINLINE void pages(void)
+{
+	char *p = mmap(NULL, 64 * 4096, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+	if (p == MAP_FAILED)
+		exit(3);
+	touch_pages(p, 64);
+	munmap(p + 48 * 4096, 16 * 4096);
+	madvise(p, 8 * 4096, MADV_DONTNEED);
+	sink = p;
+}
+
 static void run(const char *mode)
 {
 	if (!strcmp(mode, "encode")) {
@@ -202,6 +223,8 @@ static void run(const char *mode)
 		leak_mmap();
 		map_partial();
 		grow_brk();
+	} else if (!strcmp(mode, "pages")) {
+		pages();
 	} else if (!strcmp(mode, "freenull")) {
 		free_null_loop();
 	} else if (!strcmp(mode, "threads")) {

@@ -116,10 +116,13 @@ static void retotal(struct profile *p)
 	p->heap.live_bytes = p->heap.live_count = 0;
 	p->mmap.live_bytes = p->mmap.live_count = 0;
 	p->brk.live_bytes = p->brk.live_count = 0;
+	p->faults.live_bytes = p->faults.live_count = 0;
 	for (i = 0; i < p->n; i++) {
-		struct prof_totals *t = p->v[i].key.kind == HT_MMAP ? &p->mmap :
-					p->v[i].key.kind == HT_BRK ? &p->brk :
-								     &p->heap;
+		uint32_t k = p->v[i].key.kind;
+		struct prof_totals *t = k == HT_MMAP  ? &p->mmap :
+					k == HT_BRK   ? &p->brk :
+					k == HT_FAULT ? &p->faults :
+							&p->heap;
 
 		t->live_bytes += p->v[i].agg.live_bytes;
 		t->live_count += p->v[i].agg.live_count;

@@ -244,12 +244,15 @@ int attach_syscalls(struct heaptrail_bpf *skel, struct attach *a)
 		skel->progs.munmap_enter, skel->progs.munmap_exit,
 		skel->progs.mremap_enter, skel->progs.mremap_exit,
 		skel->progs.brk_enter,	  skel->progs.brk_exit,
-		skel->progs.thread_exit,
+		skel->progs.thread_exit,  skel->progs.madvise_enter,
+		skel->progs.madvise_exit, skel->progs.fault_user,
 	};
 	size_t i;
 	int err;
 
 	for (i = 0; i < sizeof(progs) / sizeof(progs[0]); i++) {
+		if (!bpf_program__autoload(progs[i]))
+			continue;	/* not loaded in this mode */
 		err = add_link(a, bpf_program__attach(progs[i]));
 		if (err)
 			return err;

@@ -44,7 +44,8 @@ const struct pmap *find_allocator(const struct pmaps *maps);
  */
 int attach_allocators(struct heaptrail_bpf *skel, pid_t pid, const char *path,
 		      const struct elf_img *libc, struct attach *a);
-/* Tracepoints for mmap/munmap/mremap/brk and thread exit. */
+/* Tracepoints for mmap/munmap/mremap/brk, thread exit and, when they
+ * are loaded (--faults), madvise and user page faults. */
 int attach_syscalls(struct heaptrail_bpf *skel, struct attach *a);
 void detach_all(struct attach *a);
 

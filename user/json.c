@@ -114,6 +114,8 @@ void report_json(FILE *out, const struct profile *p, struct symbolizer *s,
 	totals(out, "mmap", &p->mmap);
 	fputc(',', out);
 	totals(out, "brk", &p->brk);
+	fputc(',', out);
+	totals(out, "faults", &p->faults);
 	fputs(",\"counters\":{", out);
 	for (i = 0; i < HT_NCOUNTERS; i++)
 		fprintf(out, "%s\"%s\":%" PRIu64, i ? "," : "", cnames[i],

@@ -78,6 +78,7 @@ struct opts {
 	bool verbose;
 	bool no_multi;		/* one perf-event uprobe per function */
 	bool at_entry;		/* probes at function+0 (for comparisons) */
+	bool faults;		/* no allocator probes: first-touched pages */
 };
 
 struct session {
@@ -154,6 +155,9 @@ static void usage(FILE *f)
 "      --no-demangle      print C++ names as the linker sees them\n"
 "      --no-uprobe-multi  one uprobe per function even where the kernel has\n"
 "                         uprobe_multi links (Linux 6.6+, probed at start)\n"
+"      --faults           no allocator probes at all: charge each anonymous\n"
+"                         page to the stack that first writes it (always-on\n"
+"                         use; RSS growth, not allocations)\n"
 "      --probe-at-entry   every probe at function+0, as other tools place\n"
 "                         them (default: the first emulated instruction)\n"
 "  -v, --verbose          print libbpf messages and where each probe went\n"
@@ -200,7 +204,7 @@ static void parse_opts(int argc, char **argv, struct opts *o)
 {
 	enum { O_UNWIND = 256, O_MAXA, O_MAXS, O_MAXM, O_BTF, O_LIBC, O_PPROF,
 	       O_JSON, O_AGES, O_MINAGE, O_KEEP, O_NOMULTI, O_DEBUG_DIR,
-	       O_NO_DEMANGLE, O_AT_ENTRY };
+	       O_NO_DEMANGLE, O_AT_ENTRY, O_FAULTS };
 	static const struct option lo[] = {
 		{ "pid", required_argument, NULL, 'p' },
 		{ "interval", required_argument, NULL, 'i' },
@@ -213,6 +217,7 @@ static void parse_opts(int argc, char **argv, struct opts *o)
 		{ "keep", required_argument, NULL, O_KEEP },
 		{ "no-uprobe-multi", no_argument, NULL, O_NOMULTI },
 		{ "probe-at-entry", no_argument, NULL, O_AT_ENTRY },
+		{ "faults", no_argument, NULL, O_FAULTS },
 		{ "min-age", required_argument, NULL, O_MINAGE },
 		{ "unwind", required_argument, NULL, O_UNWIND },
 		{ "max-allocs", required_argument, NULL, O_MAXA },
@@ -258,6 +263,9 @@ static void parse_opts(int argc, char **argv, struct opts *o)
 			break;
 		case O_AT_ENTRY:
 			o->at_entry = true;
+			break;
+		case O_FAULTS:
+			o->faults = true;
 			break;
 		case O_KEEP:
 			o->keep = parse_count(optarg, "--keep", 1000000);
@@ -492,6 +500,15 @@ static int open_and_load(struct session *s)
 	set_pid_namespace(skel);
 	if (s->links.multi)
 		prepare_uprobe_multi(skel);
+	/* one mode's programs only: --faults loads no uprobe program */
+	skel->rodata->faults_mode = s->o.faults;
+	bpf_program__set_autoload(skel->progs.alloc_enter, !s->o.faults);
+	bpf_program__set_autoload(skel->progs.alloc_exit, !s->o.faults);
+	bpf_program__set_autoload(skel->progs.start_gate,
+				  !s->o.faults || s->child);
+	bpf_program__set_autoload(skel->progs.fault_user, s->o.faults);
+	bpf_program__set_autoload(skel->progs.madvise_enter, s->o.faults);
+	bpf_program__set_autoload(skel->progs.madvise_exit, s->o.faults);
 	bpf_map__set_max_entries(skel->maps.allocs, s->o.max_allocs);
 	bpf_map__set_max_entries(skel->maps.stacks, s->o.max_stacks);
 	bpf_map__set_max_entries(skel->maps.aggs, s->o.max_stacks);
@@ -556,6 +573,7 @@ static void report(struct session *s, bool final)
 		.top = s->o.top,
 		.elapsed = (monotonic_ms() - s->start_ms) / 1000.0,
 		.final = final,
+		.faults = s->o.faults,
 	};
 	struct leak_suspect *sus = NULL;
 	struct age_row *ages = NULL;
@@ -743,7 +761,8 @@ static int start_child(struct session *s, int gate_fd, int errfd)
 	read_cmdline(s->o.pid, s->cmdline, sizeof(s->cmdline));
 	if (!symbolizer_refresh(&s->sym)) {
 		sync_unwind(s);
-		probe_replacement(s);
+		if (!s->o.faults)
+			probe_replacement(s);
 	}
 	kill(s->child, SIGCONT);
 	return 0;
@@ -763,8 +782,12 @@ static int attach_target(struct session *s, const char *libc_path,
 	err = attach_syscalls(s->skel, &s->links);
 	if (err)
 		return err;
+	/* --faults: no allocator probes; in command mode the one-shot start
+	 * gate below still places the unwind rows before main runs */
 	*what = "allocator uprobes";
-	err = attach_allocators(s->skel, s->o.pid, libc_path, libc, &s->links);
+	if (!s->o.faults)
+		err = attach_allocators(s->skel, s->o.pid, libc_path, libc,
+					&s->links);
 	if (err || !s->child)
 		return err;
 	if (elf_img_sym_addr(libc, "__libc_start_main", &vaddr) ||
@@ -962,12 +985,19 @@ int main(int argc, char **argv)
 	}
 	s.pidfd = syscall(SYS_pidfd_open, s.o.pid, 0);
 	sample_now(&s);
-	fprintf(stderr,
-		"heaptrail: tracing PID %d (%s): %d allocator functions in %s (%s), %zu unwind rows in %zu modules%s\n",
-		s.o.pid, s.comm, s.links.nfuncs,
-		s.alloc_lib[0] ? s.alloc_lib : lib_name,
-		s.links.multi ? "uprobe_multi" : "uprobes", s.unw.nrows,
-		s.unw.nmods, s.o.duration ? "" : "; Ctrl-C to stop");
+	if (s.o.faults)
+		fprintf(stderr,
+			"heaptrail: tracing PID %d (%s): page faults, no allocator probes, %zu unwind rows in %zu modules%s\n",
+			s.o.pid, s.comm, s.unw.nrows, s.unw.nmods,
+			s.o.duration ? "" : "; Ctrl-C to stop");
+	else
+		fprintf(stderr,
+			"heaptrail: tracing PID %d (%s): %d allocator functions in %s (%s), %zu unwind rows in %zu modules%s\n",
+			s.o.pid, s.comm, s.links.nfuncs,
+			s.alloc_lib[0] ? s.alloc_lib : lib_name,
+			s.links.multi ? "uprobe_multi" : "uprobes",
+			s.unw.nrows, s.unw.nmods,
+			s.o.duration ? "" : "; Ctrl-C to stop");
 	if (!s.gone)
 		run(&s);
 	if (s.gone)

@@ -32,6 +32,7 @@ const char *kind_name(uint32_t kind)
 		[HT_FREE] = "free",
 		[HT_MMAP] = "mmap",
 		[HT_BRK] = "brk",
+		[HT_FAULT] = "page_fault",
 	};
 
 	return kind < HT_NKINDS && names[kind] ? names[kind] : "?";
@@ -197,6 +198,8 @@ int profile_read(int aggs_fd, int stacks_fd, int counters_fd, struct profile *p)
 			add_totals(&p->mmap, a);
 		else if (keys[i].kind == HT_BRK)
 			add_totals(&p->brk, a);
+		else if (keys[i].kind == HT_FAULT)
+			add_totals(&p->faults, a);
 		else
 			add_totals(&p->heap, a);
 		if (a->live_bytes <= 0 && a->live_count <= 0)
@@ -273,5 +276,6 @@ int profile_sort(struct profile *p, void *rows, size_t elem)
 
 int64_t profile_total_bytes(const struct profile *p)
 {
-	return p->heap.live_bytes + p->mmap.live_bytes + p->brk.live_bytes;
+	return p->heap.live_bytes + p->mmap.live_bytes + p->brk.live_bytes +
+	       p->faults.live_bytes;
 }

@@ -27,6 +27,7 @@ struct profile {
 	size_t n;
 	uint64_t *frames;	/* HT_MAX_FRAMES per entry, where ips point */
 	struct prof_totals heap, mmap, brk;
+	struct prof_totals faults;	/* --faults: pages first written */
 	uint64_t counters[HT_NCOUNTERS];
 	uint64_t now_ms;	/* CLOCK_MONOTONIC, as the BPF timestamps */
 };

@@ -199,18 +199,29 @@ void report_print(FILE *out, const struct profile *p, struct symbolizer *s,
 		o->pid, o->comm, o->elapsed, when, o->final ? ", final" : "");
 	print_suspects(out, p, s, o);
 	print_memory(out, p, o);
-	fprintf(out,
-		"outstanding: %" PRId64 " bytes (%s) = heap %" PRId64
-		" in %" PRId64 " allocations + mmap %" PRId64 " in %" PRId64
-		" mappings + brk %" PRId64 "\n",
-		total, fmt_bytes(total, b1, sizeof(b1)), p->heap.live_bytes,
-		p->heap.live_count, p->mmap.live_bytes, p->mmap.live_count,
-		p->brk.live_bytes);
-	fprintf(out,
-		"heap since attach: allocated %" PRIu64 " bytes in %" PRIu64
-		" calls, freed %" PRIu64 " bytes in %" PRIu64 " calls\n",
-		p->heap.alloc_bytes, p->heap.alloc_count, p->heap.free_bytes,
-		p->heap.free_count);
+	if (o->faults) {
+		fprintf(out,
+			"mode: page faults (first write to each anonymous page; no allocator probes)\n"
+			"outstanding: %" PRId64 " bytes (%s) in %" PRId64
+			" pages first written since attach\n",
+			total, fmt_bytes(total, b1, sizeof(b1)),
+			p->faults.live_count);
+	} else {
+		fprintf(out,
+			"outstanding: %" PRId64 " bytes (%s) = heap %" PRId64
+			" in %" PRId64 " allocations + mmap %" PRId64
+			" in %" PRId64 " mappings + brk %" PRId64 "\n",
+			total, fmt_bytes(total, b1, sizeof(b1)),
+			p->heap.live_bytes, p->heap.live_count,
+			p->mmap.live_bytes, p->mmap.live_count,
+			p->brk.live_bytes);
+		fprintf(out,
+			"heap since attach: allocated %" PRIu64
+			" bytes in %" PRIu64 " calls, freed %" PRIu64
+			" bytes in %" PRIu64 " calls\n",
+			p->heap.alloc_bytes, p->heap.alloc_count,
+			p->heap.free_bytes, p->heap.free_count);
+	}
 	fprintf(out,
 		"dropped: %" PRIu64 " (live map full %" PRIu64
 		", stack map full %" PRIu64 ", aggregate map full %" PRIu64

@@ -25,6 +25,7 @@ struct report_opts {
 	const struct proc_mem *mem0;	/* at attach */
 	const struct age_row *ages;	/* per p->v entry, or NULL */
 	double min_age;			/* seconds; 0: all allocations */
+	bool faults;			/* --faults: pages, not allocations */
 };
 
 void report_print(FILE *out, const struct profile *p, struct symbolizer *s,

@@ -1,0 +1,52 @@
+# SPDX-License-Identifier: GPL-2.0
+# --faults: no allocator probes; anonymous pages charged to the stack that
+# first writes them, minus pages given back.
+
+test_faults_exact_pages() {
+	start_target pages
+	run_ht --faults -p "$TPID"
+	trigger_target
+	stop_ht
+	# 64 written by touch_pages, 16 unmapped, 8 MADV_DONTNEED
+	expect_entry touch_pages 163840 40 page_fault
+	grep -q '^mode: page faults' "$HOUT" || fail "no mode line"
+}
+
+test_faults_no_uprobes() {
+	start_target pages
+	run_ht --faults -p "$TPID"
+	trigger_target
+	grep -q '\[uprobes\]' /proc/"$TPID"/maps && fail "the target has a uprobe page"
+	# uprobe programs are of BPF's kprobe type: none is loaded
+	local f id n=0
+	for f in /proc/"$HPID"/fdinfo/*; do
+		id=$(sed -n 's/^prog_id:[[:space:]]*//p' "$f" 2>/dev/null)
+		[ -n "$id" ] || continue
+		n=$((n + 1))
+		bpftool prog show id "$id" | head -1 | grep -q ': kprobe ' &&
+			fail "heaptrail holds a uprobe program: $(bpftool prog show id "$id" | head -1)"
+	done
+	[ "$n" -gt 0 ] || fail "no BPF programs seen"
+	stop_ht
+}
+
+# The demo's leak (leaky: encode() keeps 1000 bytes, 100 times a second,
+# 4 s): 400,000 bytes, 98 pages of heap growth. Every page the heap grows
+# by is first written while malloc serves encode (the 4 KiB temporary
+# buffer of each request is freed and reused), so the stacks through
+# encode hold those pages: at least 95% of them, at most 3 pages more
+# (the page a request ends in, and malloc's top-chunk header).
+test_faults_finds_encode_leak() {
+	"$HT" --faults -d 6 -n 20 -- "$ROOT/tests/bin/leaky" 1000 100 4 >"$HOUT" 2>"$HERR" ||
+		fail "heaptrail failed"
+	local b
+	b=$(last_report | awk '
+		/^#[0-9]+ / { bytes = $2; on = 0; next }
+		/^        encode\+/ && !on { on = 1; sum += bytes }
+		/^        handle_request\+/ && on == 1 { on = 2; ok += bytes }
+		END { print ok + 0 }')
+	[ "$b" -ge 380000 ] && [ "$b" -le $((400000 + 3 * 4096)) ] ||
+		fail "stacks through encode and handle_request hold $b bytes, expected 380000..412288"
+	last_report | grep -q '^  1\. .*page_fault, stack #[0-9]*: .*encode < handle_request' ||
+		fail "encode is not the first suspect: $(last_report | grep '^  1\.')"
+}
