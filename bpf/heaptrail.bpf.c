@@ -19,16 +19,23 @@
 #define EEXIST 17
 #define MAP_ANONYMOUS 0x20
 #define PAGE_SIZE 4096ULL
+/* tstate.kind of a call --sample skipped: its return may never be seen */
+#define HT_UNSAMPLED 0xff
 
 const volatile __u32 targ_tgid = 0;
 /* heaptrail's own PID namespace when it is not the initial one (a debug
  * container sharing the target's): targ_tgid is a PID as seen there */
 const volatile __u64 pidns_dev = 0;
 const volatile __u64 pidns_ino = 0;
+/* --sample: mean bytes between samples (0: every allocation) */
+const volatile __u64 sample_bytes = 0;
+/* attached through a session uprobe: a skipped call has no return probe */
+const volatile __u32 session_mode = 0;
 /* set by the loader when it starts the command itself */
 __u64 gate_armed = 0;
 
 struct tstate {
+	__s64 countdown;	/* --sample: bytes until the next sample */
 	__u64 sp;	/* user sp at the outermost allocator entry */
 	__u64 ret_addr;	/* the return address found at sp then */
 	__u64 size;
@@ -77,6 +84,26 @@ struct {
 	__type(key, __u64);
 	__type(value, struct ht_stack);
 } stacks SEC(".maps");
+
+/*
+ * --sample tables, filled by the loader (BPF has no floating point):
+ * quantiles of the exponential distribution of mean sample_bytes, and the
+ * unbiased weight w(s) = s / (1 - exp(-s / sample_bytes)) of a sampled
+ * allocation at sizes k * sample_bytes / 64, k = 0..HT_SAMPLE_STEPS.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, HT_SAMPLE_DRAWS);
+	__type(key, __u32);
+	__type(value, __u64);
+} sample_draw SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, HT_SAMPLE_STEPS + 1);
+	__type(key, __u32);
+	__type(value, __u64);
+} sample_weight SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -132,6 +159,14 @@ static __always_inline int inside(const struct tstate *t, __u64 sp)
 
 	if (t->kind == HT_NONE || sp > t->sp)
 		return 0;
+	if (t->kind == HT_UNSAMPLED && session_mode) {
+		/* no return probe clears a skipped call's state: it is under
+		 * way only while its return address is still in place */
+		if (sp == t->sp)
+			return 0;
+		bpf_probe_read_user(&ra, sizeof(ra), (void *)t->sp);
+		return ra == t->ret_addr;
+	}
 	if (sp < t->sp)
 		return 1;
 	bpf_probe_read_user(&ra, sizeof(ra), (void *)sp);
@@ -150,13 +185,19 @@ static __always_inline struct ht_agg *agg_get(__u64 stack, __u32 kind)
 	return bpf_map_lookup_elem(&aggs, &k);
 }
 
-static __always_inline void agg_add(struct ht_agg *a, __u64 size, __u64 ts)
+static __always_inline void agg_add_n(struct ht_agg *a, __u64 size, __u64 ts,
+				      __u32 n)
 {
 	__sync_fetch_and_add(&a->live_bytes, size);
-	__sync_fetch_and_add(&a->live_count, 1);
+	__sync_fetch_and_add(&a->live_count, n);
 	__sync_fetch_and_add(&a->alloc_bytes, size);
-	__sync_fetch_and_add(&a->alloc_count, 1);
-	__sync_fetch_and_add(&a->ts_sum_ms, ts / 1000000);
+	__sync_fetch_and_add(&a->alloc_count, n);
+	__sync_fetch_and_add(&a->ts_sum_ms, ts / 1000000 * n);
+}
+
+static __always_inline void agg_add(struct ht_agg *a, __u64 size, __u64 ts)
+{
+	agg_add_n(a, size, ts, 1);
 }
 
 static __always_inline void agg_sub(const struct ht_alloc *v, __u64 bytes,
@@ -170,9 +211,11 @@ static __always_inline void agg_sub(const struct ht_alloc *v, __u64 bytes,
 	__sync_fetch_and_add(&a->live_bytes, -(__s64)bytes);
 	__sync_fetch_and_add(&a->free_bytes, bytes);
 	if (whole) {
-		__sync_fetch_and_add(&a->live_count, -1);
-		__sync_fetch_and_add(&a->free_count, 1);
-		__sync_fetch_and_add(&a->ts_sum_ms, -(v->ts / 1000000));
+		__u32 n = v->weight ? v->weight : 1;
+
+		__sync_fetch_and_add(&a->live_count, -(__s64)n);
+		__sync_fetch_and_add(&a->free_count, n);
+		__sync_fetch_and_add(&a->ts_sum_ms, -(v->ts / 1000000 * n));
 	}
 }
 
@@ -212,13 +255,40 @@ static __always_inline void heap_free(__u64 addr)
 	struct ht_alloc *p = bpf_map_lookup_elem(&allocs, &addr), v;
 
 	if (!p) {
-		count(HT_C_UNKNOWN_FREE);
+		if (!sample_bytes)	/* sampled: most were never recorded */
+			count(HT_C_UNKNOWN_FREE);
 		return;
 	}
 	v = *p;
 	if (bpf_map_delete_elem(&allocs, &addr))
 		return;	/* a racing free got it */
 	agg_sub(&v, v.size, 1);
+}
+
+/* --sample: the bytes and allocations one sample of size bytes stands for */
+static __always_inline __u64 sample_scale(__u64 size, __u32 *n)
+{
+	__u64 r = sample_bytes, w = size, *lo, *hi, step;
+	__u32 k;
+
+	*n = 1;
+	if (!r)
+		return size;
+	step = r / 64 ? r / 64 : 1;
+	k = size / step;
+	if (k < HT_SAMPLE_STEPS) {
+		__u32 k1 = k + 1;
+
+		lo = bpf_map_lookup_elem(&sample_weight, &k);
+		hi = bpf_map_lookup_elem(&sample_weight, &k1);
+		if (lo && hi)	/* w is smooth: linear between grid points */
+			w = *lo + (*hi - *lo) * (size - (__u64)k * step) / step;
+	}
+	if (size)
+		*n = (w + size / 2) / size;
+	if (!*n)
+		*n = 1;
+	return w;
 }
 
 static __always_inline void heap_record(struct pt_regs *ctx, __u64 addr,
@@ -234,6 +304,7 @@ static __always_inline void heap_record(struct pt_regs *ctx, __u64 addr,
 		heap_free(addr);
 	v.stack = stack_of(PT_REGS_IP(ctx), PT_REGS_SP(ctx), PT_REGS_FP(ctx));
 	v.ts = bpf_ktime_get_ns();
+	v.size = sample_scale(size, &v.weight);
 	a = agg_get(v.stack, kind);
 	if (!a) {
 		count(HT_C_DROP_AGG);
@@ -243,7 +314,28 @@ static __always_inline void heap_record(struct pt_regs *ctx, __u64 addr,
 		count(HT_C_DROP_ALLOC);
 		return;
 	}
-	agg_add(a, size, v.ts);
+	agg_add_n(a, v.size, v.ts, v.weight);
+}
+
+/*
+ * --sample: Poisson sampling by bytes, as tcmalloc and Go do. Each thread
+ * counts down a distance drawn from an exponential distribution of mean
+ * sample_bytes; the allocation that reaches zero is sampled.
+ */
+static __always_inline bool sampled(struct tstate *t, __u64 size)
+{
+	__u32 i;
+	__u64 *d;
+
+	if (!sample_bytes)
+		return true;
+	t->countdown -= size;
+	if (t->countdown > 0)
+		return false;
+	i = bpf_get_prandom_u32() & (HT_SAMPLE_DRAWS - 1);
+	d = bpf_map_lookup_elem(&sample_draw, &i);
+	t->countdown = d ? *d : sample_bytes;
+	return true;
 }
 
 static __always_inline int enter(struct pt_regs *ctx, __u32 kind, __u64 size,
@@ -263,10 +355,17 @@ static __always_inline int enter(struct pt_regs *ctx, __u32 kind, __u64 size,
 	}
 	bpf_probe_read_user(&t->ret_addr, sizeof(t->ret_addr), (void *)sp);
 	t->sp = sp;
+	if (!sampled(t, size)) {
+		/* no return will be seen: a realloc's old block goes now */
+		if (ptr && (kind == HT_REALLOC || kind == HT_REALLOCARRAY))
+			heap_free(ptr);
+		t->kind = HT_UNSAMPLED;	/* its brk/mmap are the allocator's */
+		return 0;
+	}
 	t->size = size;
 	t->ptr = ptr;
 	t->kind = kind;
-	return 0;
+	return 1;
 }
 
 static __always_inline __u64 mul_sat(__u64 a, __u64 b)
@@ -295,11 +394,10 @@ static __always_inline int free_enter(struct pt_regs *ctx, __u64 ptr)
 }
 
 /*
- * One entry program serves every allocator function; the attach cookie
- * says which. That lets a single uprobe_multi link carry all of them.
+ * The entry of any allocator function; the attach cookie says which. 1
+ * when its return must be seen (an allocation to record).
  */
-SEC("uprobe")
-int alloc_enter(struct pt_regs *ctx)
+static __always_inline int on_entry(struct pt_regs *ctx)
 {
 	__u64 a0 = PT_REGS_PARM1(ctx), a1 = PT_REGS_PARM2(ctx);
 	__u64 a2 = PT_REGS_PARM3(ctx);
@@ -328,9 +426,8 @@ int alloc_enter(struct pt_regs *ctx)
 	return 0;
 }
 
-/* One return program serves every allocator: the state says which call. */
-SEC("uretprobe")
-int BPF_KRETPROBE(alloc_exit, __u64 ret)
+/* The return of any allocator function: the state says which call. */
+static __always_inline int on_return(struct pt_regs *ctx, __u64 ret)
 {
 	__u32 tid = (__u32)bpf_get_current_pid_tgid();
 	struct tstate *t;
@@ -347,6 +444,8 @@ int BPF_KRETPROBE(alloc_exit, __u64 ret)
 	size = t->size;
 	ptr = t->ptr;
 	t->kind = HT_NONE;
+	if (kind == HT_UNSAMPLED)
+		return 0;
 
 	switch (kind) {
 	case HT_REALLOC:
@@ -368,6 +467,39 @@ int BPF_KRETPROBE(alloc_exit, __u64 ret)
 	}
 	heap_record(ctx, addr, size, kind);
 	return 0;
+}
+
+/*
+ * One entry and one return program serve every allocator function, so
+ * that a single uprobe_multi link carries all of them.
+ */
+SEC("uprobe")
+int alloc_enter(struct pt_regs *ctx)
+{
+	on_entry(ctx);
+	return 0;
+}
+
+SEC("uretprobe")
+int BPF_KRETPROBE(alloc_exit, __u64 ret)
+{
+	return on_return(ctx, ret);
+}
+
+/*
+ * Session uprobes (Linux 6.13+): one program sees entry and return, and
+ * an entry that returns non-zero has no return probe at all, so a call
+ * that --sample skips costs a single trap. Loaded only where the kernel
+ * has them.
+ */
+extern bool bpf_session_is_return(void) __ksym __weak;
+
+SEC("uprobe")
+int alloc_session(struct pt_regs *ctx)
+{
+	if (bpf_session_is_return())
+		return on_return(ctx, PT_REGS_RC(ctx));
+	return !on_entry(ctx);
 }
 
 /* ---- mappings and brk made by the program itself ---- */
@@ -463,7 +595,7 @@ static __always_inline struct tstate *sc_enter(__u64 a0, __u64 a1, __u64 a2)
 	t = thread_state();
 	if (!t)
 		return NULL;
-	t->sc_skip = t->kind != HT_NONE && task_sp() < t->sp;
+	t->sc_skip = t->kind != HT_NONE && inside(t, task_sp());
 	t->sc_a0 = a0;
 	t->sc_a1 = a1;
 	t->sc_a2 = a2;

@@ -10,6 +10,8 @@
 #define HT_MAX_FRAMES 64	/* user frames kept per stack */
 #define HT_MAX_MODULES 64	/* modules with unwind tables */
 #define HT_BSEARCH_STEPS 24	/* enough for 16M unwind rows */
+#define HT_SAMPLE_DRAWS 1024	/* exponential quantiles for --sample */
+#define HT_SAMPLE_STEPS 1024	/* weight table: sizes up to 16 x the rate */
 
 /* What made an allocation; also the leaf frame of folded stacks. */
 enum ht_kind {
@@ -49,7 +51,7 @@ struct ht_alloc {
 	__u64 stack;		/* key into the stacks map */
 	__u64 ts;		/* CLOCK_MONOTONIC ns */
 	__u32 kind;
-	__u32 pad;
+	__u32 weight;		/* --sample: allocations it stands for; 0 = 1 */
 };
 
 struct ht_agg_key {

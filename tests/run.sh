@@ -50,7 +50,11 @@ for f in tests/cases/*.sh; do
 		run_one "$t" bash -c ". tests/lib.sh; . $f; $t"
 	done
 done
-for t in $(tests/bin/unit --list); do
+if ! units=$(tests/bin/unit --list); then
+	failed=$((failed + 1)); failures+=("unit --list")
+	echo "FAIL unit tests: tests/bin/unit missing or broken (make -C tests units)"
+fi
+for t in $units; do
 	[ -n "$only" ] && [[ unit_$t != *$only* ]] && continue
 	run_one "unit_$t" tests/bin/unit "$t"
 done

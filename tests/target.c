@@ -195,6 +195,16 @@ NOINLINE void pages(void)
 	sink = p;
 }
 
+/* --sample: 100 MiB in 25600 blocks of 4 KiB, all kept */
+NOINLINE void leak_bulk(void)
+{
+	static void *keep[25600];
+
+	for (int i = 0; i < 25600; i++)
+		keep[i] = malloc(4096);
+	sink = keep;
+}
+
 static void run(const char *mode)
 {
 	if (!strcmp(mode, "encode")) {
@@ -223,6 +233,8 @@ static void run(const char *mode)
 		leak_mmap();
 		map_partial();
 		grow_brk();
+	} else if (!strcmp(mode, "bulk")) {
+		leak_bulk();
 	} else if (!strcmp(mode, "pages")) {
 		pages();
 	} else if (!strcmp(mode, "freenull")) {

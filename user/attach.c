@@ -73,6 +73,7 @@ static int add_link(struct attach *a, struct bpf_link *l)
 /* libbpf 1.1 predates uprobe_multi: its few constants, from the UAPI */
 #define HT_BPF_TRACE_UPROBE_MULTI 48
 #define HT_BPF_F_UPROBE_MULTI_RETURN 1U
+#define HT_BPF_TRACE_UPROBE_SESSION 57	/* Linux 6.13 */
 
 bool uprobe_multi_supported(void)
 {
@@ -87,8 +88,23 @@ bool uprobe_multi_supported(void)
 	return ok;
 }
 
+bool uprobe_session_supported(void)
+{
+	struct btf *btf = btf__load_vmlinux_btf();
+	bool ok;
+
+	if (libbpf_get_error(btf))
+		return false;
+	ok = btf__find_by_name_kind(btf, "bpf_session_is_return",
+				    BTF_KIND_FUNC) > 0;
+	btf__free(btf);
+	return ok;
+}
+
 void prepare_uprobe_multi(struct heaptrail_bpf *skel)
 {
+	bpf_program__set_expected_attach_type(skel->progs.alloc_session,
+					      HT_BPF_TRACE_UPROBE_SESSION);
 	bpf_program__set_expected_attach_type(skel->progs.alloc_enter,
 					      HT_BPF_TRACE_UPROBE_MULTI);
 	bpf_program__set_expected_attach_type(skel->progs.alloc_exit,
@@ -96,9 +112,9 @@ void prepare_uprobe_multi(struct heaptrail_bpf *skel)
 }
 
 /* BPF_LINK_CREATE for a uprobe_multi link, by raw bpf(2). */
-static int uprobe_multi_link(int prog_fd, const char *path, const uint64_t *off,
-			     const uint64_t *cookies, uint32_t cnt, bool ret,
-			     pid_t pid)
+static int uprobe_multi_link(int prog_fd, uint32_t type, const char *path,
+			     const uint64_t *off, const uint64_t *cookies,
+			     uint32_t cnt, bool ret, pid_t pid)
 {
 	union {
 		struct {
@@ -112,7 +128,7 @@ static int uprobe_multi_link(int prog_fd, const char *path, const uint64_t *off,
 
 	memset(&attr, 0, sizeof(attr));
 	attr.lc.prog_fd = prog_fd;
-	attr.lc.attach_type = HT_BPF_TRACE_UPROBE_MULTI;
+	attr.lc.attach_type = type;
 	attr.lc.path = (uintptr_t)path;
 	attr.lc.offsets = (uintptr_t)off;
 	attr.lc.cookies = (uintptr_t)cookies;
@@ -212,16 +228,28 @@ int attach_allocators(struct heaptrail_bpf *skel, pid_t pid, const char *path,
 	/* free is last: the return probes take the others */
 	nret = n - (cookie[n - 1] == HT_FREE);
 	a->nfuncs = n;
+	if (a->nraw + 2 > (int)(sizeof(a->raw) / sizeof(a->raw[0])))
+		return -E2BIG;
+	if (a->session) {
+		/* entry and return in one link; free's entry asks no return */
+		fd = uprobe_multi_link(bpf_program__fd(skel->progs.alloc_session),
+				       HT_BPF_TRACE_UPROBE_SESSION, path, off,
+				       cookie, n, false, pid);
+		if (fd < 0)
+			return fd;
+		a->raw[a->nraw++] = fd;
+		return 0;
+	}
 	if (a->multi) {
-		if (a->nraw + 2 > (int)(sizeof(a->raw) / sizeof(a->raw[0])))
-			return -E2BIG;
 		fd = uprobe_multi_link(bpf_program__fd(skel->progs.alloc_enter),
-				       path, off, cookie, n, false, pid);
+				       HT_BPF_TRACE_UPROBE_MULTI, path, off,
+				       cookie, n, false, pid);
 		if (fd < 0)
 			return fd;
 		a->raw[a->nraw++] = fd;
 		fd = uprobe_multi_link(bpf_program__fd(skel->progs.alloc_exit),
-				       path, off, cookie, nret, true, pid);
+				       HT_BPF_TRACE_UPROBE_MULTI, path, off,
+				       cookie, nret, true, pid);
 		if (fd < 0)
 			return fd;
 		a->raw[a->nraw++] = fd;

@@ -20,12 +20,15 @@ struct attach {
 	int nraw;
 	int nfuncs;		/* allocator functions probed */
 	bool multi;		/* attached through uprobe_multi links */
+	bool session;		/* one session uprobe link (needs multi) */
 	bool at_entry;		/* probes at +0, not moved (probeplace.c) */
 	bool verbose;		/* say where each probe went */
 };
 
 /* Does the running kernel have uprobe_multi links (Linux 6.6+)? */
 bool uprobe_multi_supported(void);
+/* Does it have session uprobes (Linux 6.13+: entry decides on return)? */
+bool uprobe_session_supported(void);
 /* Before load: let the allocator programs attach through uprobe_multi. */
 void prepare_uprobe_multi(struct heaptrail_bpf *skel);
 

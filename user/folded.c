@@ -115,7 +115,11 @@ static int fill(FILE *f, void *arg)
 	put_name(f, a->m->comm ? a->m->comm : "?");
 	fputs(" cmdline=", f);
 	put_name(f, a->m->cmdline ? a->m->cmdline : "?");
-	fprintf(f, " interval=%gs time=%s\n", a->m->interval_s, when);
+	fprintf(f, " interval=%gs", a->m->interval_s);
+	if (a->m->sample_bytes)
+		fprintf(f, " sampled=%" PRIu64 "B estimates",
+			a->m->sample_bytes);
+	fprintf(f, " time=%s\n", when);
 	return folded_fill(f, a->p, a->s);
 }
 

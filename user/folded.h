@@ -21,6 +21,7 @@ struct folded_meta {
 	const char *comm;
 	const char *cmdline;
 	double interval_s;	/* 0: a one-shot report */
+	uint64_t sample_bytes;	/* --sample: figures are estimates */
 };
 
 /*

@@ -44,6 +44,7 @@
 #include "profile.h"
 #include "report.h"
 #include "debugfind.h"
+#include "sample.h"
 #include "symbolize.h"
 #include "tracefs.h"
 #include "trend.h"
@@ -79,6 +80,8 @@ struct opts {
 	bool no_multi;		/* one perf-event uprobe per function */
 	bool at_entry;		/* probes at function+0 (for comparisons) */
 	bool faults;		/* no allocator probes: first-touched pages */
+	unsigned long sample;	/* mean bytes per sample; 0: every call */
+	bool no_session;	/* entry+return uprobes even with sessions */
 };
 
 struct session {
@@ -155,6 +158,12 @@ static void usage(FILE *f)
 "      --no-demangle      print C++ names as the linker sees them\n"
 "      --no-uprobe-multi  one uprobe per function even where the kernel has\n"
 "                         uprobe_multi links (Linux 6.6+, probed at start)\n"
+"      --sample BYTES     sample one allocation per BYTES allocated, on\n"
+"                         average (Poisson, as tcmalloc); figures become\n"
+"                         unbiased estimates; with session uprobes (Linux\n"
+"                         6.13+) a call not sampled costs one trap\n"
+"      --no-session       entry and return uprobes even where the kernel\n"
+"                         has session uprobes\n"
 "      --faults           no allocator probes at all: charge each anonymous\n"
 "                         page to the stack that first writes it (always-on\n"
 "                         use; RSS growth, not allocations)\n"
@@ -204,7 +213,7 @@ static void parse_opts(int argc, char **argv, struct opts *o)
 {
 	enum { O_UNWIND = 256, O_MAXA, O_MAXS, O_MAXM, O_BTF, O_LIBC, O_PPROF,
 	       O_JSON, O_AGES, O_MINAGE, O_KEEP, O_NOMULTI, O_DEBUG_DIR,
-	       O_NO_DEMANGLE, O_AT_ENTRY, O_FAULTS };
+	       O_NO_DEMANGLE, O_AT_ENTRY, O_FAULTS, O_SAMPLE, O_NO_SESSION };
 	static const struct option lo[] = {
 		{ "pid", required_argument, NULL, 'p' },
 		{ "interval", required_argument, NULL, 'i' },
@@ -218,6 +227,8 @@ static void parse_opts(int argc, char **argv, struct opts *o)
 		{ "no-uprobe-multi", no_argument, NULL, O_NOMULTI },
 		{ "probe-at-entry", no_argument, NULL, O_AT_ENTRY },
 		{ "faults", no_argument, NULL, O_FAULTS },
+		{ "sample", required_argument, NULL, O_SAMPLE },
+		{ "no-session", no_argument, NULL, O_NO_SESSION },
 		{ "min-age", required_argument, NULL, O_MINAGE },
 		{ "unwind", required_argument, NULL, O_UNWIND },
 		{ "max-allocs", required_argument, NULL, O_MAXA },
@@ -266,6 +277,12 @@ static void parse_opts(int argc, char **argv, struct opts *o)
 			break;
 		case O_FAULTS:
 			o->faults = true;
+			break;
+		case O_SAMPLE:
+			o->sample = parse_count(optarg, "--sample", 1UL << 40);
+			break;
+		case O_NO_SESSION:
+			o->no_session = true;
 			break;
 		case O_KEEP:
 			o->keep = parse_count(optarg, "--keep", 1000000);
@@ -333,6 +350,8 @@ static void parse_opts(int argc, char **argv, struct opts *o)
 	if (!o->pid == !o->cmd)
 		die_usage(o->pid ? "give either -p PID or a COMMAND, not both"
 				 : "no target: give -p PID or -- COMMAND");
+	if (o->faults && o->sample)
+		die_usage("--sample and --faults exclude each other");
 	if (o->duration && !have_interval)
 		o->interval = 0;
 	o->folded_dir = o->folded && is_dir_arg(o->folded);
@@ -502,8 +521,14 @@ static int open_and_load(struct session *s)
 		prepare_uprobe_multi(skel);
 	/* one mode's programs only: --faults loads no uprobe program */
 	skel->rodata->faults_mode = s->o.faults;
-	bpf_program__set_autoload(skel->progs.alloc_enter, !s->o.faults);
-	bpf_program__set_autoload(skel->progs.alloc_exit, !s->o.faults);
+	skel->rodata->sample_bytes = s->o.sample;
+	skel->rodata->session_mode = s->links.session;
+	bpf_program__set_autoload(skel->progs.alloc_enter,
+				  !s->o.faults && !s->links.session);
+	bpf_program__set_autoload(skel->progs.alloc_exit,
+				  !s->o.faults && !s->links.session);
+	bpf_program__set_autoload(skel->progs.alloc_session,
+				  !s->o.faults && s->links.session);
 	bpf_program__set_autoload(skel->progs.start_gate,
 				  !s->o.faults || s->child);
 	bpf_program__set_autoload(skel->progs.fault_user, s->o.faults);
@@ -574,6 +599,7 @@ static void report(struct session *s, bool final)
 		.elapsed = (monotonic_ms() - s->start_ms) / 1000.0,
 		.final = final,
 		.faults = s->o.faults,
+		.sample_bytes = s->o.sample,
 	};
 	struct leak_suspect *sus = NULL;
 	struct age_row *ages = NULL;
@@ -612,7 +638,7 @@ static void report(struct session *s, bool final)
 	free(ages);
 	if (s->o.folded) {
 		struct folded_meta fm = { s->o.pid, s->comm, s->cmdline,
-					  s->o.interval };
+					  s->o.interval, s->o.sample };
 
 		err = folded_write(s->o.folded, s->o.folded_dir, &fm, &p,
 				   &s->sym, path, sizeof(path));
@@ -631,6 +657,7 @@ static void report(struct session *s, bool final)
 			.cmdline = s->cmdline,
 			.duration_ns = (monotonic_ms() - s->start_ms) * 1000000ULL,
 			.interval_s = s->o.interval,
+			.sample_bytes = s->o.sample,
 		};
 		struct timespec ts;
 
@@ -950,6 +977,9 @@ int main(int argc, char **argv)
 
 	s.links.multi = !s.o.no_multi && uprobe_multi_supported();
 	s.links.at_entry = s.o.at_entry;
+	/* sessions pay off where calls are skipped: with --sample */
+	s.links.session = s.links.multi && s.o.sample && !s.o.no_session &&
+			  uprobe_session_supported();
 	s.links.verbose = s.o.verbose;
 	err = open_and_load(&s);
 	if (err) {
@@ -958,6 +988,13 @@ int main(int argc, char **argv)
 		else
 			fail("cannot load BPF programs: %s (run with -v for details)",
 			     strerror(-err));
+		goto out;
+	}
+	if (s.o.sample &&
+	    (err = sample_tables_fill(bpf_map__fd(s.skel->maps.sample_draw),
+				      bpf_map__fd(s.skel->maps.sample_weight),
+				      s.o.sample))) {
+		fail("cannot fill the sampling tables: %s", strerror(-err));
 		goto out;
 	}
 	sync_unwind(&s);
@@ -995,7 +1032,8 @@ int main(int argc, char **argv)
 			"heaptrail: tracing PID %d (%s): %d allocator functions in %s (%s), %zu unwind rows in %zu modules%s\n",
 			s.o.pid, s.comm, s.links.nfuncs,
 			s.alloc_lib[0] ? s.alloc_lib : lib_name,
-			s.links.multi ? "uprobe_multi" : "uprobes",
+			s.links.session ? "session uprobes" :
+			s.links.multi	? "uprobe_multi" : "uprobes",
 			s.unw.nrows, s.unw.nmods,
 			s.o.duration ? "" : "; Ctrl-C to stop");
 	if (!s.gone)

@@ -5,6 +5,7 @@
  * then gzip'd with zlib as `go tool pprof` expects.
  */
 #include <errno.h>
+#include <inttypes.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
@@ -453,7 +454,7 @@ int pprof_fill(FILE *f, const struct profile *p, struct symbolizer *s,
 {
 	struct pp pp = { .s = s, .strcap = 64 };
 	struct pbuf *b = &pp.out;
-	char num[32];
+	char num[96];
 	size_t i;
 	int err;
 
@@ -482,6 +483,11 @@ int pprof_fill(FILE *f, const struct profile *p, struct symbolizer *s,
 		snprintf(num, sizeof(num), "%g s", m->interval_s);
 		if (m->interval_s > 0)
 			put_comment(&pp, "interval", num);
+		snprintf(num, sizeof(num),
+			 "one per %" PRIu64 " bytes on average; values are estimates",
+			 m->sample_bytes);
+		if (m->sample_bytes)
+			put_comment(&pp, "sampled", num);
 	}
 	for (i = 0; i < p->n; i++)
 		if (p->v[i].agg.live_bytes > 0 || p->v[i].agg.live_count > 0)

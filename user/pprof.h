@@ -17,6 +17,7 @@ struct pprof_meta {
 	uint64_t time_ns;	/* wall clock, ns since the epoch */
 	uint64_t duration_ns;
 	double interval_s;	/* report interval, 0 if none */
+	uint64_t sample_bytes;	/* --sample: values are estimates */
 };
 
 /*

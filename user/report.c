@@ -197,6 +197,11 @@ void report_print(FILE *out, const struct profile *p, struct symbolizer *s,
 	strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S", localtime(&now));
 	fprintf(out, "heaptrail: pid %d (%s), %.1f s after attach, %s%s\n",
 		o->pid, o->comm, o->elapsed, when, o->final ? ", final" : "");
+	if (o->sample_bytes)
+		fprintf(out,
+			"sampled: one allocation per %" PRIu64
+			" bytes on average; heap bytes and counts are estimates\n",
+			o->sample_bytes);
 	print_suspects(out, p, s, o);
 	print_memory(out, p, o);
 	if (o->faults) {

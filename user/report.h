@@ -26,6 +26,7 @@ struct report_opts {
 	const struct age_row *ages;	/* per p->v entry, or NULL */
 	double min_age;			/* seconds; 0: all allocations */
 	bool faults;			/* --faults: pages, not allocations */
+	uint64_t sample_bytes;		/* --sample: figures are estimates */
 };
 
 void report_print(FILE *out, const struct profile *p, struct symbolizer *s,
