@@ -133,3 +133,16 @@ expect_entry() {
 }
 
 total_line() { last_report | grep '^outstanding:'; }
+
+# prog_runs NAME: how often heaptrail's BPF program NAME has run (needs
+# /proc/sys/kernel/bpf_stats_enabled on); empty if it holds none so named
+prog_runs() {
+	local f id
+	for f in /proc/"$HPID"/fdinfo/*; do
+		id=$(sed -n 's/^prog_id:[[:space:]]*//p' "$f" 2>/dev/null)
+		[ -n "$id" ] || continue
+		bpftool prog show id "$id" | grep -q " name $1 " || continue
+		sed -n 's/^run_cnt:[[:space:]]*//p' "$f"
+		return
+	done
+}

@@ -75,30 +75,27 @@ static int add_link(struct attach *a, struct bpf_link *l)
 #define HT_BPF_F_UPROBE_MULTI_RETURN 1U
 #define HT_BPF_TRACE_UPROBE_SESSION 57	/* Linux 6.13 */
 
-bool uprobe_multi_supported(void)
+/* Does the running kernel's BTF have this type or function? */
+static bool kernel_has(const char *name, int kind)
 {
 	struct btf *btf = btf__load_vmlinux_btf();
 	bool ok;
 
 	if (libbpf_get_error(btf))
 		return false;
-	ok = btf__find_by_name_kind(btf, "bpf_uprobe_multi_link",
-				    BTF_KIND_STRUCT) > 0;
+	ok = btf__find_by_name_kind(btf, name, kind) > 0;
 	btf__free(btf);
 	return ok;
 }
 
+bool uprobe_multi_supported(void)
+{
+	return kernel_has("bpf_uprobe_multi_link", BTF_KIND_STRUCT);
+}
+
 bool uprobe_session_supported(void)
 {
-	struct btf *btf = btf__load_vmlinux_btf();
-	bool ok;
-
-	if (libbpf_get_error(btf))
-		return false;
-	ok = btf__find_by_name_kind(btf, "bpf_session_is_return",
-				    BTF_KIND_FUNC) > 0;
-	btf__free(btf);
-	return ok;
+	return kernel_has("bpf_session_is_return", BTF_KIND_FUNC);
 }
 
 void prepare_uprobe_multi(struct heaptrail_bpf *skel)

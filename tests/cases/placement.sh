@@ -5,19 +5,13 @@
 # runs OPTS...: BPF runs of alloc_enter while target freenull works
 # (1000 free(NULL), 100 malloc+free), with the BPF statistics on
 enter_runs() {
-	local stats0 f id n=
+	local stats0 n
 	stats0=$(cat /proc/sys/kernel/bpf_stats_enabled)
 	echo 1 >/proc/sys/kernel/bpf_stats_enabled
 	start_target freenull
 	run_ht -p "$TPID" "$@"
 	trigger_target
-	for f in /proc/"$HPID"/fdinfo/*; do
-		id=$(sed -n 's/^prog_id:[[:space:]]*//p' "$f" 2>/dev/null)
-		[ -n "$id" ] || continue
-		bpftool prog show id "$id" | grep -q ' name alloc_enter ' || continue
-		n=$(sed -n 's/^run_cnt:[[:space:]]*//p' "$f")
-		break
-	done
+	n=$(prog_runs alloc_enter)
 	echo "$stats0" >/proc/sys/kernel/bpf_stats_enabled
 	stop_ht
 	stop_target

@@ -41,19 +41,13 @@ test_sample_estimate_fallback() {
 # With session uprobes an unsampled malloc has no return probe: the one
 # program runs once per call plus once per sample, not twice per call.
 test_sample_session_skips_returns() {
-	local stats0 f id n=
+	local stats0 n
 	stats0=$(cat /proc/sys/kernel/bpf_stats_enabled)
 	echo 1 >/proc/sys/kernel/bpf_stats_enabled
 	start_target bulk
 	run_ht -p "$TPID" --sample 65536
 	trigger_target
-	for f in /proc/"$HPID"/fdinfo/*; do
-		id=$(sed -n 's/^prog_id:[[:space:]]*//p' "$f" 2>/dev/null)
-		[ -n "$id" ] || continue
-		bpftool prog show id "$id" | grep -q ' name alloc_session ' || continue
-		n=$(sed -n 's/^run_cnt:[[:space:]]*//p' "$f")
-		break
-	done
+	n=$(prog_runs alloc_session)
 	echo "$stats0" >/proc/sys/kernel/bpf_stats_enabled
 	stop_ht
 	[ -n "$n" ] || fail "no alloc_session program"
