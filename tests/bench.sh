@@ -255,6 +255,23 @@ for w in tight deep jemalloc; do
 			printf "%-9s %-8s %10.1f %14.0f %9.2fx %10s\n", w, c, t / 1e6, added, t / a, xf }'
 	done
 done
+# --faults against alone on a loop 20 times longer: the short loop's
+# few milliseconds are too noisy for a ratio near 1
+if [[ " $CONFIGS " == *" faults "* ]]; then
+	N0=$N
+	N=$((N * 20))
+	FA= FF=
+	for ((r = 1; r <= ROUNDS + 2; r++)); do
+		FA+="$(loop alone 0) "
+		FF+="$(loop faults 0) "
+	done
+	N=$N0
+	fa=$(tr ' ' '\n' <<<"$FA" | grep . | median)
+	ff=$(tr ' ' '\n' <<<"$FF" | grep . | median)
+	awk -v a="$fa" -v f="$ff" -v n=$((N * 20)) 'BEGIN {
+		printf "faults on %d pairs: alone %.1f ms, --faults %.1f ms: %.3fx\n", n, a / 1e6, f / 1e6, f / a }'
+fi
+
 # one more run per mode with BPF run-time statistics on (they cost a
 # little, so the timed rounds above ran without them)
 stats0=$(cat /proc/sys/kernel/bpf_stats_enabled)
