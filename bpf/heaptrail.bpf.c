@@ -18,6 +18,7 @@
 
 #define EEXIST 17
 #define MAP_ANONYMOUS 0x20
+#define MAP_FIXED 0x10
 #define PAGE_SIZE 4096ULL
 /* tstate.kind of a call --sample skipped: its return may never be seen */
 #define HT_UNSAMPLED 0xff
@@ -637,7 +638,10 @@ int mmap_exit(struct trace_event_raw_sys_exit *ctx)
 		return 0;
 	len = page_up(t->sc_a1);
 	if (faults_mode) {
-		pages_drop(ctx->ret, len);	/* MAP_FIXED over pages */
+		/* only MAP_FIXED can land on counted pages: a fresh
+		 * mapping costs no walk over its range */
+		if (t->sc_a2 & MAP_FIXED)
+			pages_drop(ctx->ret, len);
 		return 0;
 	}
 	unmap_range(ctx->ret, len);	/* MAP_FIXED replaces what was there */
