@@ -31,6 +31,7 @@
 
 #include "ages.h"
 #include "attach.h"
+#include "child.h"
 #include "diff.h"
 #include "elfimg.h"
 #include "folded.h"
@@ -82,6 +83,7 @@ struct opts {
 	bool faults;		/* no allocator probes: first-touched pages */
 	unsigned long sample;	/* mean bytes per sample; 0: every call */
 	bool no_session;	/* entry+return uprobes even with sessions */
+	bool keep_running;	/* leave COMMAND running at the end */
 };
 
 struct session {
@@ -100,6 +102,7 @@ struct session {
 	int sigfd;
 	uint64_t start_ms;
 	bool gone;		/* the target has exited */
+	int status;		/* the command's wait status, once gone */
 	struct trend trend;	/* per-stack history, for leak ranking */
 	uint64_t last_sample_ms;
 	struct proc_mem mem0, mem;	/* at attach, and last read */
@@ -164,6 +167,8 @@ static void usage(FILE *f)
 "                         6.13+) a call not sampled costs one trap\n"
 "      --no-session       entry and return uprobes even where the kernel\n"
 "                         has session uprobes\n"
+"      --keep-running     leave COMMAND running when heaptrail stops\n"
+"                         (default: SIGTERM, SIGKILL 2 s later, reaped)\n"
 "      --faults           no allocator probes at all: charge each anonymous\n"
 "                         page to the stack that first writes it (always-on\n"
 "                         use; RSS growth, not allocations)\n"
@@ -213,7 +218,8 @@ static void parse_opts(int argc, char **argv, struct opts *o)
 {
 	enum { O_UNWIND = 256, O_MAXA, O_MAXS, O_MAXM, O_BTF, O_LIBC, O_PPROF,
 	       O_JSON, O_AGES, O_MINAGE, O_KEEP, O_NOMULTI, O_DEBUG_DIR,
-	       O_NO_DEMANGLE, O_AT_ENTRY, O_FAULTS, O_SAMPLE, O_NO_SESSION };
+	       O_NO_DEMANGLE, O_AT_ENTRY, O_FAULTS, O_SAMPLE, O_NO_SESSION,
+	       O_KEEP_RUNNING };
 	static const struct option lo[] = {
 		{ "pid", required_argument, NULL, 'p' },
 		{ "interval", required_argument, NULL, 'i' },
@@ -229,6 +235,7 @@ static void parse_opts(int argc, char **argv, struct opts *o)
 		{ "faults", no_argument, NULL, O_FAULTS },
 		{ "sample", required_argument, NULL, O_SAMPLE },
 		{ "no-session", no_argument, NULL, O_NO_SESSION },
+		{ "keep-running", no_argument, NULL, O_KEEP_RUNNING },
 		{ "min-age", required_argument, NULL, O_MINAGE },
 		{ "unwind", required_argument, NULL, O_UNWIND },
 		{ "max-allocs", required_argument, NULL, O_MAXA },
@@ -283,6 +290,9 @@ static void parse_opts(int argc, char **argv, struct opts *o)
 			break;
 		case O_NO_SESSION:
 			o->no_session = true;
+			break;
+		case O_KEEP_RUNNING:
+			o->keep_running = true;
 			break;
 		case O_KEEP:
 			o->keep = parse_count(optarg, "--keep", 1000000);
@@ -683,10 +693,8 @@ static void report(struct session *s, bool final)
 /* Has the target exited? Reaps it when it is our child. */
 static bool target_gone(struct session *s)
 {
-	int st;
-
 	if (s->child)
-		return waitpid(s->child, &st, WNOHANG) == s->child;
+		return waitpid(s->child, &s->status, WNOHANG) == s->child;
 	return kill(s->o.pid, 0) && errno == ESRCH;
 }
 
@@ -1038,8 +1046,14 @@ int main(int argc, char **argv)
 			s.o.duration ? "" : "; Ctrl-C to stop");
 	if (!s.gone)
 		run(&s);
-	if (s.gone)
+	if (s.gone && s.child) {
+		char how[80];
+
+		fprintf(stderr, "heaptrail: PID %d %s\n", s.o.pid,
+			child_status(s.status, how, sizeof(how)));
+	} else if (s.gone) {
 		fprintf(stderr, "heaptrail: PID %d exited\n", s.o.pid);
+	}
 	/* report before detaching: probes go away one by one, and a free
 	 * probe removed before malloc's would leave phantom allocations */
 	report(&s, true);
@@ -1050,8 +1064,13 @@ out:
 		close(gate_fd);	/* the child sees EOF and exits */
 	if (errfd >= 0)
 		close(errfd);
-	if (s.child && !s.gone && rc)
-		waitpid(s.child, NULL, 0);
+	if (s.child && !s.gone && !s.o.keep_running) {
+		char how[80];
+		int st = child_end(s.child, 2000);
+
+		fprintf(stderr, "heaptrail: ended PID %d: %s\n", s.child,
+			child_status(st, how, sizeof(how)));
+	}
 	heaptrail_bpf__destroy(s.skel);
 	symbolizer_free(&s.sym);
 	unwind_free(&s.unw);

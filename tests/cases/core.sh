@@ -149,7 +149,11 @@ test_command_mode_duration() {
 	TPID=$(sed -n 's/^heaptrail: pid \([0-9]*\) .*/\1/p' "$HOUT" | tail -1)
 	[ "$HRC" = 0 ] || fail "heaptrail exited $HRC"
 	expect_entry encode 50000 50 malloc
-	kill -0 "$TPID" || fail "the command did not outlive heaptrail"
+	# -d's end ends the command too (issue 8: it used to run on)
+	grep -q "^heaptrail: ended PID $TPID: killed by signal 15" "$HERR" ||
+		fail "no 'ended PID $TPID' line"
+	kill -0 "$TPID" 2>/dev/null && fail "the command outlived heaptrail"
+	TPID=
 }
 
 test_interval_reports() {
@@ -355,4 +359,25 @@ test_jemalloc_command_mode() {
 	grep -q "allocator functions in $(readlink -f "$lib") " "$HERR" ||
 		fail "jemalloc not probed: $(cat "$HERR")"
 	expect_entry encode 50000 50 malloc
+}
+
+# -- COMMAND never outlives heaptrail: at -d's end it gets SIGTERM (then
+# SIGKILL) and is reaped, so even a pipeline returns; --keep-running leaves
+# it; a command's death by a signal is reported as such.
+test_command_ended_with_heaptrail() {
+	local pid
+	timeout 20 bash -c "'$HT' -d 1 -- sleep 300 2>'$HERR' | cat >/dev/null" ||
+		fail "heaptrail -d 1 -- sleep 300 | cat did not return"
+	pid=$(sed -n 's/^heaptrail: ended PID \([0-9]*\): killed by signal 15 (Terminated)$/\1/p' "$HERR")
+	[ -n "$pid" ] || fail "no 'ended PID' line: $(tail -2 "$HERR")"
+	kill -0 "$pid" 2>/dev/null && fail "sleep $pid still runs"
+	"$HT" -d 1 --keep-running -- sleep 300 >"$HOUT" 2>"$HERR" || fail "--keep-running failed"
+	pid=$(sed -n 's/^heaptrail: tracing PID \([0-9]*\) .*/\1/p' "$HERR")
+	[ -n "$pid" ] && kill -0 "$pid" 2>/dev/null || fail "--keep-running: sleep is gone"
+	TPID=$pid	# ended by cleanup (it is no child of ours: kill only)
+	kill "$pid"
+	TPID=
+	"$HT" -d 20 -- sh -c 'sleep 1; kill -SEGV $$' >"$HOUT" 2>"$HERR"
+	grep -q '^heaptrail: PID [0-9]* killed by signal 11 ' "$HERR" ||
+		fail "a command's death by SIGSEGV: $(grep PID "$HERR" | tail -1)"
 }
