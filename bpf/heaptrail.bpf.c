@@ -134,6 +134,15 @@ static __always_inline int is_target(void)
 	return ns.tgid == targ_tgid;
 }
 
+/* --sample: a distance to the next sample, exponential of mean sample_bytes */
+static __always_inline __s64 sample_distance(void)
+{
+	__u32 i = bpf_get_prandom_u32() & (HT_SAMPLE_DRAWS - 1);
+	__u64 *d = bpf_map_lookup_elem(&sample_draw, &i);
+
+	return d ? *d : sample_bytes;
+}
+
 static __always_inline struct tstate *thread_state(void)
 {
 	__u32 tid = (__u32)bpf_get_current_pid_tgid();
@@ -142,6 +151,10 @@ static __always_inline struct tstate *thread_state(void)
 
 	if (t)
 		return t;
+	/* a new thread starts with a drawn distance too: from 0 its first
+	 * allocation would always be sampled, one extra sample per thread */
+	if (sample_bytes)
+		zero.countdown = sample_distance();
 	bpf_map_update_elem(&threads, &tid, &zero, BPF_NOEXIST);
 	t = bpf_map_lookup_elem(&threads, &tid);
 	if (!t)
@@ -285,10 +298,18 @@ static __always_inline __u64 sample_scale(__u64 size, __u32 *n)
 		if (lo && hi)	/* w is smooth: linear between grid points */
 			w = *lo + (*hi - *lo) * (size - (__u64)k * step) / step;
 	}
-	if (size)
-		*n = (w + size / 2) / size;
-	if (!*n)
-		*n = 1;
+	if (size && w > size) {
+		/* w / size allocations, rounded up or down at random in
+		 * proportion to the remainder: nearest would be biased
+		 * (1.58 -> 2 for a sample the size of the rate) */
+		__u64 q = w / size, rem = w - q * size;
+		__u64 u = (__u64)bpf_get_prandom_u32() << 32 |
+			  bpf_get_prandom_u32();
+
+		if (rem && u % size < rem)
+			q++;
+		*n = q > 0xffffffffULL ? 0xffffffff : q;
+	}
 	return w;
 }
 
@@ -325,17 +346,12 @@ static __always_inline void heap_record(struct pt_regs *ctx, __u64 addr,
  */
 static __always_inline bool sampled(struct tstate *t, __u64 size)
 {
-	__u32 i;
-	__u64 *d;
-
 	if (!sample_bytes)
 		return true;
 	t->countdown -= size;
 	if (t->countdown > 0)
 		return false;
-	i = bpf_get_prandom_u32() & (HT_SAMPLE_DRAWS - 1);
-	d = bpf_map_lookup_elem(&sample_draw, &i);
-	t->countdown = d ? *d : sample_bytes;
+	t->countdown = sample_distance();
 	return true;
 }
 
