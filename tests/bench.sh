@@ -17,15 +17,20 @@
 #   floor2     the same without the return probe: two traps per pair
 #   full       heaptrail -p PID
 #   sample     heaptrail -p PID --sample 524288 (if this build has it)
+#   sample-ns  the same with --no-session: entry and return uprobes, so
+#              that a skipped call costs two traps (with -c only)
 #   faults     heaptrail -p PID --faults (if this build has it)
 # Printed: the loop's median time, ns added per malloc+free pair, and the
-# ratio of that to the floor (full: floor; sample: floor2).
+# ratio of that to the floor (full, sample-ns: floor; sample: floor2).
 #
 # The tracefs floor probes are system-wide while a floor run lasts (tracefs
 # cannot filter by process): run this on a quiet machine. Needs root,
 # `make` and `make -C tests targets`; installs redis-server if missing.
 #
-#   tests/bench.sh [-n N] [-r ROUNDS] [--no-redis]
+#   tests/bench.sh [-n N] [-r ROUNDS] [-c "CONFIG..."] [--no-redis]
+#
+# -c runs only the configurations named (alone is always run: every figure
+# is relative to it), e.g. -c "full sample sample-ns" --no-redis.
 set -u
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 HT=$ROOT/heaptrail
@@ -34,13 +39,14 @@ BENCH=$ROOT/tests/bin/bench-nofp
 if [ -z "${HT_BENCH_NS:-}" ]; then
 	HT_BENCH_NS=1 exec unshare --mount --propagation private "$0" "$@"
 fi
-N=50000 ROUNDS=3 REDIS=1 REDIS_N=20000
+N=50000 ROUNDS=3 REDIS=1 REDIS_N=20000 ONLY=
 while [ $# -gt 0 ]; do
 	case $1 in
 	-n) N=$2; shift ;;
 	-r) ROUNDS=$2; shift ;;
+	-c) ONLY=$2; shift ;;
 	--no-redis) REDIS= ;;
-	*) echo "usage: tests/bench.sh [-n N] [-r ROUNDS] [--no-redis]"; exit 2 ;;
+	*) echo "usage: tests/bench.sh [-n N] [-r ROUNDS] [-c \"CONFIG...\"] [--no-redis]"; exit 2 ;;
 	esac
 	shift
 done
@@ -136,6 +142,7 @@ ht_args() {	# CONFIG -> heaptrail's options
 	case $1 in
 	full) echo "" ;;
 	sample) echo "--sample 524288" ;;
+	sample-ns) echo "--sample 524288 --no-session" ;;
 	faults) echo "--faults" ;;
 	esac
 }
@@ -214,6 +221,10 @@ median() { sort -n | awk '{v[NR] = $1} END {print NR ? v[int((NR + 1) / 2)] : 0}
 CONFIGS="alone floor floor2 full"
 has_opt --sample && CONFIGS="$CONFIGS sample"
 has_opt --faults && CONFIGS="$CONFIGS faults"
+if [ -n "$ONLY" ]; then
+	CONFIGS="alone $(tr ' ' '\n' <<<"$ONLY" | grep -vx alone | tr '\n' ' ')"
+	CONFIGS=${CONFIGS% }
+fi
 JEMALLOC=$(ls /usr/lib/x86_64-linux-gnu/libjemalloc.so.2 2>/dev/null)
 
 printf 'heaptrail bench: %s, kernel %s, %d x (malloc+free) per run, median of %d interleaved rounds\n' \
@@ -237,7 +248,7 @@ done
 
 med() { tr ' ' '\n' <<<"${T[$1]:-}" | grep . | median; }
 
-printf '\n%-9s %-8s %10s %14s %10s %10s\n' workload config "ms" "added ns/pair" "x alone" "x floor"
+printf '\n%-9s %-9s %10s %14s %10s %10s\n' workload config "ms" "added ns/pair" "x alone" "x floor"
 for w in tight deep jemalloc; do
 	alone=$(med "$w.alone")
 	[ "${alone:-0}" -gt 0 ] || continue
@@ -252,7 +263,7 @@ for w in tight deep jemalloc; do
 		awk -v w="$w" -v c="$c" -v t="$(med "$w.$c")" -v a="$alone" -v n="$N" -v f="$floor" 'BEGIN {
 			added = (t - a) / n
 			xf = (c == "alone" || c ~ /^floor/ || f <= 0) ? "-" : sprintf("%.2f", added / (f / n))
-			printf "%-9s %-8s %10.1f %14.0f %9.2fx %10s\n", w, c, t / 1e6, added, t / a, xf }'
+			printf "%-9s %-9s %10.1f %14.0f %9.2fx %10s\n", w, c, t / 1e6, added, t / a, xf }'
 	done
 done
 # --faults against alone on a loop 20 times longer: the short loop's
@@ -282,7 +293,7 @@ for c in $CONFIGS; do
 	t=$(loop "$c" 0)
 	b=$(cat "$TMPD/bpf.ns" 2>/dev/null || echo 0)
 	awk -v c="$c" -v t="$t" -v a="$(med tight.alone)" -v b="$b" -v n="$N" 'BEGIN {
-		printf "BPF in %-7s tight loop: %5.0f ns/pair of %6.0f added (%.1f%%)\n", c,
+		printf "BPF in %-9s tight loop: %5.0f ns/pair of %6.0f added (%.1f%%)\n", c,
 			b / n, (t - a) / n, (t > a ? 100 * b / (t - a) : 0) }'
 done
 STATS=
