@@ -141,6 +141,27 @@ static void threads(void)
 		pthread_join(t[i], NULL);
 }
 
+/* --sample: 200 short-lived threads, one 64-byte leak each */
+#define ONCE_THREADS 200
+
+NOINLINE void thread_once(void) { sink = malloc(64); }
+
+static void *thread_once_main(void *arg)
+{
+	thread_once();
+	return NULL;
+}
+
+static void many_threads(void)
+{
+	pthread_t t;
+
+	for (int i = 0; i < ONCE_THREADS; i++) {
+		pthread_create(&t, NULL, thread_once_main, NULL);
+		pthread_join(t, NULL);
+	}
+}
+
 /* A leak that runs from the start: 100 bytes a tick, and a ring of
  * 200-byte objects freed 50 ticks later. */
 NOINLINE void slow_leak(void) { sink = malloc(100); }
@@ -241,6 +262,8 @@ static void run(const char *mode)
 		free_null_loop();
 	} else if (!strcmp(mode, "threads")) {
 		threads();
+	} else if (!strcmp(mode, "manythreads")) {
+		many_threads();
 	} else {
 		fprintf(stderr, "unknown mode %s\n", mode);
 		exit(2);

@@ -59,6 +59,22 @@ test_sample_estimate_coarse() {
 	check_estimate "$b" "$n" "$r" 50
 }
 
+# A thread's first distance is drawn like the others: 200 threads leaking
+# 64 bytes each (12.8 KB, 0.01 samples expected at 1 MiB) must not each
+# have their first allocation sampled (1 MiB apiece, 200 MiB in all).
+test_sample_new_threads() {
+	local b
+	start_target manythreads
+	run_ht -p "$TPID" --sample 1048576
+	trigger_target
+	stop_ht
+	stop_target
+	b=$(entry thread_once | awk '{print $1}')
+	echo "--sample 1048576: thread_once estimated at ${b:-0} bytes (true: 12800)"
+	[ "${b:-0}" -le $((8 * 1048576)) ] ||
+		fail "thread_once estimated at $b bytes: threads' first calls sampled"
+}
+
 # With session uprobes an unsampled malloc has no return probe: the one
 # program runs once per call plus once per sample, not twice per call.
 test_sample_session_skips_returns() {
