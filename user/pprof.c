@@ -161,7 +161,7 @@ struct pp {
 	uint32_t nfuncs, nlocs, nmaps;
 	uint32_t *map_ids;		/* by index in s->maps, 0 if unused */
 	bool *map_funcs;		/* some location got a function name */
-	char *own[4];			/* strings made here, freed at the end */
+	char *own[8];			/* strings made here, freed at the end */
 	int nown;
 };
 

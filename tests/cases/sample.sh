@@ -98,3 +98,28 @@ test_sample_exclusive_with_faults() {
 	[ $? = 2 ] || fail "exit $?, expected 2"
 	grep -q 'exclude each other' "$HERR" || fail "said: $(cat "$HERR")"
 }
+
+# Every output says its figures are estimates, and at what rate.
+test_sample_outputs_say_estimates() {
+	local fo=$TMPD/out.folded pp=$TMPD/out.pb.gz
+	start_target bulk
+	run_ht -p "$TPID" --sample 65536 --json -f "$fo" --pprof "$pp"
+	trigger_target
+	stop_ht
+	stop_target
+	[ "$HRC" = 0 ] || fail "heaptrail exited $HRC"
+	/usr/bin/python3 - "$ROOT/user/report.schema.json" "$HOUT" <<'PY' || fail "JSON check failed"
+import json, sys
+last = [json.loads(l) for l in open(sys.argv[2])][-1]
+assert last["sample_bytes"] == 65536, last["sample_bytes"]
+try:
+    import jsonschema
+except ImportError:
+    sys.exit(0)
+jsonschema.validate(last, json.load(open(sys.argv[1])))
+PY
+	head -1 "$fo" | grep -q '^#.* sampled=65536B estimates ' ||
+		fail "folded header: $(head -1 "$fo")"
+	zcat "$pp" | grep -aq 'one per 65536 bytes on average; values are estimates' ||
+		fail "no pprof comment on sampling"
+}
