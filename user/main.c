@@ -162,7 +162,8 @@ static void usage(FILE *f)
 "      --no-uprobe-multi  one uprobe per function even where the kernel has\n"
 "                         uprobe_multi links (Linux 6.6+, probed at start)\n"
 "      --sample BYTES     sample one allocation per BYTES allocated, on\n"
-"                         average (Poisson, as tcmalloc); figures become\n"
+"                         average (Poisson, as tcmalloc; 0, the default:\n"
+"                         every allocation); figures become\n"
 "                         unbiased estimates; with session uprobes (Linux\n"
 "                         6.13+) a call not sampled costs one trap\n"
 "      --no-session       entry and return uprobes even where the kernel\n"
@@ -286,7 +287,10 @@ static void parse_opts(int argc, char **argv, struct opts *o)
 			o->faults = true;
 			break;
 		case O_SAMPLE:
-			o->sample = parse_count(optarg, "--sample", 1UL << 40);
+			/* 0, the default, is every allocation; at most 4 GiB
+			 * keeps a 1-byte sample's count (BYTES) in 32 bits */
+			o->sample = strcmp(optarg, "0") ?
+				    parse_count(optarg, "--sample", 1UL << 32) : 0;
 			break;
 		case O_NO_SESSION:
 			o->no_session = true;

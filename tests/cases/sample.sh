@@ -123,3 +123,16 @@ PY
 	zcat "$pp" | grep -aq 'one per 65536 bytes on average; values are estimates' ||
 		fail "no pprof comment on sampling"
 }
+
+# --sample 0 is the default, every allocation; past 4 GiB is refused.
+test_sample_zero_and_limit() {
+	start_target encode
+	run_ht -p "$TPID" --sample 0
+	trigger_target
+	stop_ht
+	stop_target
+	grep -q '^sampled:' "$HOUT" && fail "--sample 0 said it sampled"
+	expect_entry encode 50000 50 malloc
+	"$HT" --sample 4294967297 -p 1 >"$HOUT" 2>"$HERR"
+	[ $? = 2 ] || fail "--sample 4294967297: exit $?, expected 2"
+}
