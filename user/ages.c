@@ -51,18 +51,21 @@ static void count_one(const struct ht_alloc *v, const struct idx *ix, size_t n,
 	struct idx probe = { .key = { .stack = v->stack, .kind = v->kind } };
 	const struct idx *hit = bsearch(&probe, ix, n, sizeof(*ix), cmp_idx);
 	uint64_t born = v->ts / 1000000, age;
+	/* --sample: a record stands for w allocations (its size is
+	 * already theirs), as in the BPF side's totals */
+	uint32_t w = v->weight ? v->weight : 1;
 
 	if (!hit)
 		return;
 	age = now_ms > born ? now_ms - born : 0;
 	if (age > rows[hit->i].oldest_ms)
 		rows[hit->i].oldest_ms = age;
-	rows[hit->i].hist[bucket(age)]++;
+	rows[hit->i].hist[bucket(age)] += w;
 	if (age < min_age_ms)
 		return;
 	acc[hit->i].bytes += v->size;
-	acc[hit->i].count++;
-	acc[hit->i].ts_sum_ms += born;
+	acc[hit->i].count += w;
+	acc[hit->i].ts_sum_ms += born * w;
 }
 
 #define BATCH 8192

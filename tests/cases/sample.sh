@@ -136,3 +136,20 @@ test_sample_zero_and_limit() {
 	"$HT" --sample 4294967297 -p 1 >"$HOUT" 2>"$HERR"
 	[ $? = 2 ] || fail "--sample 4294967297: exit $?, expected 2"
 }
+
+# --ages and --min-age read the live records: each counts as the
+# allocations it stands for, as the BPF side's totals do.
+test_sample_min_age_weighs() {
+	local b n r h
+	start_target bulk
+	run_ht -p "$TPID" --sample 65536 --min-age 1 -i 0.5
+	trigger_target
+	sleep 1.7
+	stop_ht
+	stop_target
+	read -r b n r <<<"$(entry leak_bulk | awk '{print $1, $2, $4}')"
+	check_estimate "$b" "$n" "$r" 15
+	# every one of them is 1-10 s old, in the histogram as in the count
+	h=$(last_report | sed -n 's/^#1 .*\[<10s:\([0-9]*\)\].*/\1/p')
+	[ "$h" = "$n" ] || fail "histogram <10s:$h, count $n: $(last_report | grep '^#1 ')"
+}
