@@ -9,9 +9,10 @@ TMPD=$(mktemp -d /tmp/heaptrail-test.XXXXXX)
 TOUT=$TMPD/target.out
 HOUT=$TMPD/ht.out
 HERR=$TMPD/ht.err
-TPID= HPID= HRC=
+TPID= HPID= HRC= STATS0=
 
 cleanup() {
+	[ -n "$STATS0" ] && echo "$STATS0" >/proc/sys/kernel/bpf_stats_enabled
 	[ -n "$HPID" ] && kill -0 "$HPID" 2>/dev/null && kill -INT "$HPID" && wait "$HPID"
 	[ -n "$TPID" ] && kill -0 "$TPID" 2>/dev/null && kill -TERM "$TPID" && wait "$TPID" 2>/dev/null
 	rm -rf "$TMPD"
@@ -133,6 +134,12 @@ expect_entry() {
 }
 
 total_line() { last_report | grep '^outstanding:'; }
+
+# bpf_stats_on: BPF run counts on until the test ends, then as they were
+bpf_stats_on() {
+	STATS0=$(cat /proc/sys/kernel/bpf_stats_enabled)
+	echo 1 >/proc/sys/kernel/bpf_stats_enabled
+}
 
 # prog_runs NAME: how often heaptrail's BPF program NAME has run (needs
 # /proc/sys/kernel/bpf_stats_enabled on); empty if it holds none so named

@@ -76,21 +76,30 @@ test_sample_new_threads() {
 }
 
 # With session uprobes an unsampled malloc has no return probe: the one
-# program runs once per call plus once per sample, not twice per call.
+# program runs once per call plus once per sample, not twice per call as
+# the entry and return programs do without sessions.
 test_sample_session_skips_returns() {
-	local stats0 n
-	stats0=$(cat /proc/sys/kernel/bpf_stats_enabled)
-	echo 1 >/proc/sys/kernel/bpf_stats_enabled
+	local n e x
+	bpf_stats_on
 	start_target bulk
 	run_ht -p "$TPID" --sample 65536
 	trigger_target
 	n=$(prog_runs alloc_session)
-	echo "$stats0" >/proc/sys/kernel/bpf_stats_enabled
 	stop_ht
+	stop_target
 	[ -n "$n" ] || fail "no alloc_session program"
 	# 25600 entries, about 1600 returns (and a few calls of the target's own)
 	[ "$n" -ge 25600 ] && [ "$n" -le 28800 ] ||
 		fail "alloc_session ran $n times, expected 25600 + about 1600"
+	start_target bulk
+	run_ht -p "$TPID" --sample 65536 --no-session
+	trigger_target
+	e=$(prog_runs alloc_enter) x=$(prog_runs alloc_exit)
+	stop_ht
+	[ -n "$x" ] || fail "no alloc_exit program"
+	echo "runs: session $n; entry $e + return $x without (25600 calls)"
+	[ "$x" -ge 25600 ] && [ "$((e + x))" -ge 51200 ] ||
+		fail "without sessions: entry $e, return $x runs, expected 25600 each"
 }
 
 test_sample_exclusive_with_faults() {
