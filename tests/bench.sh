@@ -19,6 +19,8 @@
 #   sample     heaptrail -p PID --sample 524288 (if this build has it)
 #   sample-ns  the same with --no-session: entry and return uprobes, so
 #              that a skipped call costs two traps (with -c only)
+#   entry      heaptrail -p PID --probe-at-entry: every probe at +0, what
+#              probe placement saves against full (with -c only)
 #   faults     heaptrail -p PID --faults (if this build has it)
 # Printed: the loop's median time, ns added per malloc+free pair, and the
 # ratio of that to the floor (full, sample-ns: floor; sample: floor2).
@@ -30,7 +32,8 @@
 #   tests/bench.sh [-n N] [-r ROUNDS] [-c "CONFIG..."] [--no-redis]
 #
 # -c runs only the configurations named (alone is always run: every figure
-# is relative to it), e.g. -c "full sample sample-ns" --no-redis.
+# is relative to it), e.g. -c "full sample sample-ns" --no-redis, or
+# -c "full entry" --no-redis for what probe placement saves.
 set -u
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 HT=$ROOT/heaptrail
@@ -143,6 +146,7 @@ ht_args() {	# CONFIG -> heaptrail's options
 	full) echo "" ;;
 	sample) echo "--sample 524288" ;;
 	sample-ns) echo "--sample 524288 --no-session" ;;
+	entry) echo "--probe-at-entry" ;;
 	faults) echo "--faults" ;;
 	esac
 }
@@ -239,7 +243,7 @@ for ((r = 1; r <= ROUNDS; r++)); do
 		T[deep.$c]+="$(loop "$c" 30) "
 	done
 	if [ -n "$JEMALLOC" ]; then
-		for c in alone full sample; do
+		for c in alone full sample entry; do
 			[[ " $CONFIGS " == *" $c "* ]] || continue
 			T[jemalloc.$c]+="$(loop "$c" 0 "$JEMALLOC") "
 		done
