@@ -12,7 +12,7 @@ CFLAGS += -std=gnu11 -I$(OUT) -Ibpf -Iuser
 LDLIBS := -lbpf -ldw -lelf -lz -lm -lstdc++ -lcapstone
 
 BPF_SRC := bpf/heaptrail.bpf.c
-BPF_HDR := bpf/heaptrail.h bpf/unwind.bpf.h
+BPF_HDR := $(wildcard bpf/*.h)
 USER_SRC := $(filter-out user/main.c,$(wildcard user/*.c))
 USER_OBJ := $(patsubst user/%.c,$(OUT)/%.o,$(USER_SRC))
 

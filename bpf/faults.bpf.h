@@ -3,9 +3,12 @@
  * --faults: no allocator probes at all. The target's resident memory grows
  * when it first writes to an anonymous page; the user stack of that write
  * (the regs the fault tracepoint passes) is charged one page, under the
- * kind HT_FAULT, in the allocs map keyed by page address. Pages given back
- * (munmap, brk shrink, madvise DONTNEED/FREE/REMOVE, mremap's source)
- * leave it again, through the syscall programs in heaptrail.bpf.c.
+ * kind HT_FAULT, in the allocs map keyed by page address; a page the
+ * kernel first writes for it (read(2) into a fresh buffer) goes to the
+ * stack of the syscall. Pages given back (munmap, brk shrink, madvise
+ * DONTNEED/FREE/REMOVE, an mremap shrink) leave it again, and pages
+ * mremap moves keep their entry at the new address, through the syscall
+ * programs in heaptrail.bpf.c.
  * A BTF tracepoint needs no tracefs, and the only cost the target pays is
  * a short program on its page faults.
  */
@@ -17,6 +20,11 @@
 #define PAGE_MASK (~(PAGE_SIZE - 1))
 
 const volatile __u32 faults_mode = 0;
+/*
+ * Set by the loader to the live map's entries (at most bpf_loop's 1 << 23):
+ * a range of more pages than that is cheaper as one pass over the map.
+ */
+const volatile __u32 page_walk_max = 65536;
 
 struct vma_check {
 	int anon;
@@ -29,36 +37,64 @@ static long anon_private(struct task_struct *task, struct vm_area_struct *vma,
 	return 0;
 }
 
-SEC("tp_btf/page_fault_user")
-int BPF_PROG(fault_user, unsigned long address, struct pt_regs *regs,
-	     unsigned long error_code)
+/*
+ * Charge the page at address to the user stack in regs, the first time it
+ * is written (a COW of a counted page, say, is not new memory).
+ */
+static __always_inline void page_count(__u64 address, struct pt_regs *regs)
 {
 	struct ht_alloc v = { .size = PAGE_SIZE, .kind = HT_FAULT };
 	struct vma_check c = {};
 	__u64 page = address & PAGE_MASK;
 	struct ht_agg *a;
 
-	/* a read maps the shared zero page: no memory yet */
-	if (!(error_code & X86_PF_WRITE) || !is_target())
-		return 0;
 	if (bpf_map_lookup_elem(&allocs, &page))
-		return 0;	/* counted already (a COW of it, say) */
+		return;
 	if (bpf_find_vma(bpf_get_current_task_btf(), address, anon_private, &c,
 			 0) || !c.anon)
-		return 0;
+		return;
 	v.stack = stack_of(regs->ip, regs->sp, regs->bp);
 	v.ts = bpf_ktime_get_ns();
 	a = agg_get(v.stack, HT_FAULT);
 	if (!a) {
 		count(HT_C_DROP_AGG);
-		return 0;
+		return;
 	}
 	if (bpf_map_update_elem(&allocs, &page, &v, BPF_NOEXIST)) {
 		if (!bpf_map_lookup_elem(&allocs, &page))
 			count(HT_C_DROP_ALLOC);
-		return 0;	/* full, or another thread won the race */
+		return;	/* full, or another thread won the race */
 	}
 	agg_add(a, PAGE_SIZE, v.ts);
+}
+
+SEC("tp_btf/page_fault_user")
+int BPF_PROG(fault_user, unsigned long address, struct pt_regs *regs,
+	     unsigned long error_code)
+{
+	/* a read maps the shared zero page: no memory yet */
+	if (!(error_code & X86_PF_WRITE) || !is_target())
+		return 0;
+	page_count(address, regs);
+	return 0;
+}
+
+/*
+ * The kernel writing to a page the program never touched (read(2) or
+ * recv(2) into a fresh buffer) faults in kernel mode: the page is the
+ * program's all the same, charged to the user stack of the syscall.
+ */
+SEC("tp_btf/page_fault_kernel")
+int BPF_PROG(fault_kernel, unsigned long address, struct pt_regs *regs,
+	     unsigned long error_code)
+{
+	struct task_struct *task;
+
+	/* kernel addresses are the upper half; none is the program's */
+	if (!(error_code & X86_PF_WRITE) || (long)address < 0 || !is_target())
+		return 0;
+	task = bpf_get_current_task_btf();
+	page_count(address, (struct pt_regs *)bpf_task_pt_regs(task));
 	return 0;
 }
 
@@ -102,10 +138,95 @@ static __always_inline void pages_drop(__u64 lo, __u64 len)
 
 	if (!len)
 		return;
-	if (n <= 65536)
+	if (n <= page_walk_max)
 		bpf_loop(n, drop_page, &r, 0);
 	else
 		bpf_for_each_map_elem(&allocs, drop_in_range, &r, 0);
+}
+
+/*
+ * mremap moved counted pages from src to dst: they stay resident and will
+ * not fault again, so they keep their stack and age at the new address.
+ * Inserted before the old key goes, so that a pass over the map never
+ * sees the element it stands on freed and reused.
+ */
+static __always_inline void page_move(__u64 src, __u64 dst,
+				      const struct ht_alloc *v)
+{
+	if (bpf_map_update_elem(&allocs, &dst, v, BPF_NOEXIST)) {
+		/* map full, or dst written (and counted) since the move */
+		if (!bpf_map_delete_elem(&allocs, &src))
+			agg_sub(v, v->size, 1);
+		return;
+	}
+	if (bpf_map_delete_elem(&allocs, &src))
+		bpf_map_delete_elem(&allocs, &dst);	/* src went meanwhile */
+}
+
+struct move_range {
+	__u64 from, to;		/* page aligned */
+	__u64 nmove;		/* pages that move: the shorter length */
+	__u64 hi;		/* end of the destination */
+};
+
+/* Destination page i: what was counted there went with the mapping
+ * MREMAP_FIXED replaced; then source page i moves in, if it has one. */
+static long move_page(__u32 i, struct move_range *r)
+{
+	struct drop_range d = { .lo = r->to };
+	__u64 src = r->from + (__u64)i * PAGE_SIZE;
+	struct ht_alloc *p, v;
+
+	drop_page(i, &d);
+	if (i >= r->nmove)
+		return 0;
+	p = bpf_map_lookup_elem(&allocs, &src);
+	if (!p)
+		return 0;
+	v = *p;
+	page_move(src, r->to + (__u64)i * PAGE_SIZE, &v);
+	return 0;
+}
+
+static long move_in_range(struct bpf_map *map, __u64 *key, struct ht_alloc *v,
+			  struct move_range *r)
+{
+	struct ht_alloc copy = *v;
+	__u64 off = *key - r->from;
+
+	/* source and destination never overlap: a moved page is not met
+	 * again as a source */
+	if (*key < r->from || off >= r->nmove * PAGE_SIZE)
+		return 0;
+	page_move(*key, r->to + off, &copy);
+	return 0;
+}
+
+/*
+ * mremap(old, old_len, new_len) returned dst: in place, a shrink gives the
+ * tail back; a move takes the counted pages along (never dropped, which
+ * would lose them, nor left, which would count them twice), and what the
+ * source had beyond the new length is given back.
+ */
+static __always_inline void pages_remap(__u64 old, __u64 old_len, __u64 dst,
+					__u64 new_len)
+{
+	__u64 keep = old_len < new_len ? old_len : new_len;
+	struct move_range r = { .from = old & PAGE_MASK, .to = dst,
+				.nmove = keep / PAGE_SIZE,
+				.hi = dst + new_len };
+	__u64 n = new_len / PAGE_SIZE;
+
+	if (dst != r.from && n) {
+		if (n <= page_walk_max) {
+			bpf_loop(n, move_page, &r, 0);
+		} else {
+			pages_drop(dst, new_len);
+			bpf_for_each_map_elem(&allocs, move_in_range, &r, 0);
+		}
+	}
+	if (old_len > keep)
+		pages_drop(r.from + keep, old_len - keep);
 }
 
 #define MADV_FREE 8

@@ -703,8 +703,8 @@ int mremap_exit(struct trace_event_raw_sys_exit *ctx)
 		return 0;
 	old = t->sc_a0;
 	if (faults_mode) {
-		/* the pages move: forget them rather than count them twice */
-		pages_drop(old, page_up(t->sc_a1));
+		pages_remap(old, page_up(t->sc_a1), ctx->ret,
+			    page_up(t->sc_a2));
 		return 0;
 	}
 	p = bpf_map_lookup_elem(&mappings, &old);

@@ -8,6 +8,7 @@
  *   target MODE [--now SECONDS]
  */
 #define _GNU_SOURCE
+#include <fcntl.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -216,6 +217,62 @@ NOINLINE void pages(void)
 	sink = p;
 }
 
+/* --faults and mremap: pages from..to-1 of p written, each function its
+ * own byte so that the compiler cannot fold them into one */
+NOINLINE void remap_touch(char *p, int from, int to)
+{
+	for (int i = from; i < to; i++)
+		p[i * 4096] = 1;
+}
+
+NOINLINE void remap_grow_touch(char *p, int from, int to)
+{
+	for (int i = from; i < to; i++)
+		p[i * 4096] = 2;
+}
+
+/* The kernel writes these 8 pages first: read(2) from /dev/zero. */
+NOINLINE void kernel_fill(void)
+{
+	char *p = mmap(NULL, 8 * 4096, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	int fd = open("/dev/zero", O_RDONLY);
+
+	if (p == MAP_FAILED || fd < 0 || read(fd, p, 8 * 4096) != 8 * 4096)
+		exit(3);
+	close(fd);
+	sink = p;
+}
+
+/*
+ * 16 pages written by remap_touch, then moved (to a range reserved first,
+ * so that it surely moves) and grown to 32 pages; remap_grow_touch writes
+ * 8 of the new ones; 4 of the moved pages are given back at their new
+ * address (found only if they moved), and a shrink in place to 20 pages
+ * leaves remap_grow_touch 4: remap_touch 12 pages, remap_grow_touch 4,
+ * kernel_fill 8.
+ */
+NOINLINE void remap(void)
+{
+	char *p = mmap(NULL, 16 * 4096, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	char *to = mmap(NULL, 32 * 4096, PROT_NONE,
+			MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+	if (p == MAP_FAILED || to == MAP_FAILED)
+		exit(3);
+	remap_touch(p, 0, 16);
+	p = mremap(p, 16 * 4096, 32 * 4096, MREMAP_MAYMOVE | MREMAP_FIXED, to);
+	if (p != to)
+		exit(3);
+	remap_grow_touch(p, 16, 24);
+	madvise(p, 4 * 4096, MADV_DONTNEED);	/* moved pages, given back */
+	if (mremap(p, 32 * 4096, 20 * 4096, 0) != p)
+		exit(3);
+	kernel_fill();
+	sink = p;
+}
+
 /* --sample: 100 MiB in 25600 blocks of 4 KiB, all kept */
 NOINLINE void leak_bulk(void)
 {
@@ -258,6 +315,8 @@ static void run(const char *mode)
 		leak_bulk();
 	} else if (!strcmp(mode, "pages")) {
 		pages();
+	} else if (!strcmp(mode, "remap")) {
+		remap();
 	} else if (!strcmp(mode, "freenull")) {
 		free_null_loop();
 	} else if (!strcmp(mode, "threads")) {

@@ -546,6 +546,10 @@ static int open_and_load(struct session *s)
 	bpf_program__set_autoload(skel->progs.start_gate,
 				  !s->o.faults || s->child);
 	bpf_program__set_autoload(skel->progs.fault_user, s->o.faults);
+	bpf_program__set_autoload(skel->progs.fault_kernel, s->o.faults);
+	/* bpf_loop runs at most 1 << 23 times */
+	skel->rodata->page_walk_max = s->o.max_allocs < (1UL << 23) ?
+				      s->o.max_allocs : 1UL << 23;
 	bpf_program__set_autoload(skel->progs.madvise_enter, s->o.faults);
 	bpf_program__set_autoload(skel->progs.madvise_exit, s->o.faults);
 	bpf_map__set_max_entries(skel->maps.allocs, s->o.max_allocs);
