@@ -27,14 +27,64 @@ const volatile __u32 faults_mode = 0;
 const volatile __u32 page_walk_max = 65536;
 
 struct vma_check {
-	int anon;
+	__u64 mm;		/* the address space it was found in */
+	__u64 start, end;
+	__u64 gen;		/* vma_gen when it was found */
+	__u32 anon;
 };
+
+/*
+ * bpf_find_vma costs microseconds here: the fault tracepoint runs with
+ * interrupts off, so the mmap lock it takes is released through an
+ * irq_work, an interrupt of its own. Faults come in runs over one region,
+ * so the last VMA found is kept per CPU and reused while no syscall of
+ * the target that can remap memory (mmap, munmap, mremap, brk, madvise)
+ * has started or ended since. A split by mprotect keeps each part's file
+ * and sharing: the cached answer holds for the whole old range.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct vma_check);
+} vma_cache SEC(".maps");
+
+__u64 vma_gen = 0;
+
+static __always_inline void vma_changed(void)
+{
+	if (faults_mode)
+		__sync_fetch_and_add(&vma_gen, 1);
+}
 
 static long anon_private(struct task_struct *task, struct vm_area_struct *vma,
 			 struct vma_check *c)
 {
 	c->anon = !vma->vm_file && !(vma->vm_flags & VM_SHARED);
+	c->start = vma->vm_start;
+	c->end = vma->vm_end;
 	return 0;
+}
+
+/* Is address in an anonymous private VMA of the current task? */
+static __always_inline int anon_at(__u64 address)
+{
+	struct task_struct *task = bpf_get_current_task_btf();
+	__u64 mm = (__u64)task->mm, gen = vma_gen;
+	struct vma_check *vc, c = {};
+	__u32 zero = 0;
+
+	vc = bpf_map_lookup_elem(&vma_cache, &zero);
+	if (vc && vc->mm == mm && vc->gen == gen && address >= vc->start &&
+	    address < vc->end)
+		return vc->anon;
+	if (bpf_find_vma(task, address, anon_private, &c, 0))
+		return 0;
+	c.mm = mm;
+	c.gen = gen;	/* read before the lookup: a change since voids it */
+	if (vc)
+		*vc = c;
+	return c.anon;
 }
 
 /*
@@ -44,14 +94,12 @@ static long anon_private(struct task_struct *task, struct vm_area_struct *vma,
 static __always_inline void page_count(__u64 address, struct pt_regs *regs)
 {
 	struct ht_alloc v = { .size = PAGE_SIZE, .kind = HT_FAULT };
-	struct vma_check c = {};
 	__u64 page = address & PAGE_MASK;
 	struct ht_agg *a;
 
 	if (bpf_map_lookup_elem(&allocs, &page))
 		return;
-	if (bpf_find_vma(bpf_get_current_task_btf(), address, anon_private, &c,
-			 0) || !c.anon)
+	if (!anon_at(address))
 		return;
 	v.stack = stack_of(regs->ip, regs->sp, regs->bp);
 	v.ts = bpf_ktime_get_ns();

@@ -602,6 +602,9 @@ static __always_inline __u64 page_up(__u64 len)
 	return (len + PAGE_SIZE - 1) & ~(PAGE_SIZE - 1);
 }
 
+/* --faults (faults.bpf.h): the target's mappings may change */
+static __always_inline void vma_changed(void);
+
 /* Save a syscall's arguments; skip it if an allocator call made it. */
 static __always_inline struct tstate *sc_enter(__u64 a0, __u64 a1, __u64 a2)
 {
@@ -609,6 +612,7 @@ static __always_inline struct tstate *sc_enter(__u64 a0, __u64 a1, __u64 a2)
 
 	if (!is_target())
 		return NULL;
+	vma_changed();
 	t = thread_state();
 	if (!t)
 		return NULL;
@@ -626,6 +630,7 @@ static __always_inline struct tstate *sc_exit(long ret)
 
 	if (!is_target())
 		return NULL;
+	vma_changed();
 	t = bpf_map_lookup_elem(&threads, &tid);
 	if (!t || t->sc_skip || (ret < 0 && ret > -4096))
 		return NULL;
@@ -639,8 +644,10 @@ int mmap_enter(struct trace_event_raw_sys_enter *ctx)
 {
 	struct tstate *t = sc_enter(ctx->args[0], ctx->args[1], ctx->args[3]);
 
-	if (t && !(t->sc_a2 & MAP_ANONYMOUS))
-		t->sc_skip = 1;	/* file mappings are not heap */
+	/* file mappings are not heap; under --faults a MAP_FIXED one
+	 * still replaces counted pages */
+	if (t && !(t->sc_a2 & MAP_ANONYMOUS) && !faults_mode)
+		t->sc_skip = 1;
 	return 0;
 }
 

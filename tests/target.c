@@ -244,13 +244,39 @@ NOINLINE void kernel_fill(void)
 	sink = p;
 }
 
+NOINLINE void file_touch(char *p, int from, int to)
+{
+	for (int i = from; i < to; i++)
+		p[i * 4096] = 3;
+}
+
+/* file_touch writes 8 anonymous pages, then this program's own file is
+ * mapped over 4 of them (MAP_FIXED) and those are written too: copies of
+ * file pages, not counted. file_touch keeps 4 pages. */
+NOINLINE void file_over(void)
+{
+	char *p = mmap(NULL, 8 * 4096, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	int fd = open("/proc/self/exe", O_RDONLY);
+
+	if (p == MAP_FAILED || fd < 0)
+		exit(3);
+	file_touch(p, 0, 8);
+	if (mmap(p, 4 * 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_FIXED,
+		 fd, 0) != p)
+		exit(3);
+	close(fd);
+	file_touch(p, 0, 4);
+	sink = p;
+}
+
 /*
  * 16 pages written by remap_touch, then moved (to a range reserved first,
  * so that it surely moves) and grown to 32 pages; remap_grow_touch writes
  * 8 of the new ones; 4 of the moved pages are given back at their new
  * address (found only if they moved), and a shrink in place to 20 pages
  * leaves remap_grow_touch 4: remap_touch 12 pages, remap_grow_touch 4,
- * kernel_fill 8.
+ * kernel_fill 8, file_touch 4 (file_over).
  */
 NOINLINE void remap(void)
 {
@@ -261,6 +287,7 @@ NOINLINE void remap(void)
 
 	if (p == MAP_FAILED || to == MAP_FAILED)
 		exit(3);
+	file_over();
 	remap_touch(p, 0, 16);
 	p = mremap(p, 16 * 4096, 32 * 4096, MREMAP_MAYMOVE | MREMAP_FIXED, to);
 	if (p != to)
