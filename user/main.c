@@ -859,6 +859,24 @@ static int fail(const char *fmt, ...)
 	return 1;
 }
 
+/*
+ * --faults charges one 4 KiB page per fault; with THP "always" a fault in
+ * a large enough anonymous region may map 2 MiB ("madvise": only regions
+ * the program asked for).
+ */
+static bool thp_always(void)
+{
+	char line[128] = "";
+	FILE *f = fopen("/sys/kernel/mm/transparent_hugepage/enabled", "re");
+
+	if (!f)
+		return false;
+	if (!fgets(line, sizeof(line), f))
+		line[0] = 0;
+	fclose(f);
+	return strstr(line, "[always]") != NULL;
+}
+
 int main(int argc, char **argv)
 {
 	struct session s = { .pidfd = -1, .sigfd = -1 };
@@ -1038,6 +1056,9 @@ int main(int argc, char **argv)
 	}
 	s.pidfd = syscall(SYS_pidfd_open, s.o.pid, 0);
 	sample_now(&s);
+	if (s.o.faults && thp_always())
+		fprintf(stderr,
+			"heaptrail: transparent huge pages are on for all memory: a 2 MiB page one fault maps is counted as 4 KiB\n");
 	if (s.o.faults)
 		fprintf(stderr,
 			"heaptrail: tracing PID %d (%s): page faults, no allocator probes, %zu unwind rows in %zu modules%s\n",
