@@ -119,6 +119,8 @@ static int fill(FILE *f, void *arg)
 	if (a->m->sample_bytes)
 		fprintf(f, " sampled=%" PRIu64 "B estimates",
 			a->m->sample_bytes);
+	if (a->m->faults)
+		fputs(" mode=page_faults", f);
 	fprintf(f, " time=%s\n", when);
 	return folded_fill(f, a->p, a->s);
 }

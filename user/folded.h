@@ -22,6 +22,7 @@ struct folded_meta {
 	const char *cmdline;
 	double interval_s;	/* 0: a one-shot report */
 	uint64_t sample_bytes;	/* --sample: figures are estimates */
+	bool faults;		/* --faults: pages first written, not allocations */
 };
 
 /*

@@ -656,7 +656,8 @@ static void report(struct session *s, bool final)
 	free(ages);
 	if (s->o.folded) {
 		struct folded_meta fm = { s->o.pid, s->comm, s->cmdline,
-					  s->o.interval, s->o.sample };
+					  s->o.interval, s->o.sample,
+					  s->o.faults };
 
 		err = folded_write(s->o.folded, s->o.folded_dir, &fm, &p,
 				   &s->sym, path, sizeof(path));
@@ -676,6 +677,7 @@ static void report(struct session *s, bool final)
 			.duration_ns = (monotonic_ms() - s->start_ms) * 1000000ULL,
 			.interval_s = s->o.interval,
 			.sample_bytes = s->o.sample,
+			.faults = s->o.faults,
 		};
 		struct timespec ts;
 

@@ -488,6 +488,10 @@ int pprof_fill(FILE *f, const struct profile *p, struct symbolizer *s,
 			 m->sample_bytes);
 		if (m->sample_bytes)
 			put_comment(&pp, "sampled", num);
+		/* excludes --sample: still at most five comments */
+		if (m->faults)
+			put_comment(&pp, "mode",
+				    "page faults: objects are anonymous pages first written, 4096 bytes each");
 	}
 	for (i = 0; i < p->n; i++)
 		if (p->v[i].agg.live_bytes > 0 || p->v[i].agg.live_count > 0)

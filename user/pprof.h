@@ -18,6 +18,7 @@ struct pprof_meta {
 	uint64_t duration_ns;
 	double interval_s;	/* report interval, 0 if none */
 	uint64_t sample_bytes;	/* --sample: values are estimates */
+	bool faults;		/* --faults: pages first written, not allocations */
 };
 
 /*

@@ -76,3 +76,36 @@ test_faults_mremap_and_kernel_writes() {
 		grep -q '^dropped: 0 ' "$HOUT" || fail "max-allocs ${max:-default}: $(grep '^dropped:' "$HOUT")"
 	done
 }
+
+# The outputs under --faults: JSON valid against the schema with its mode,
+# the faults totals and touch_pages' stack holding the 40 pages that stay;
+# the folded header and a pprof comment say the mode, folded lines for
+# touch_pages sum to the same bytes.
+test_faults_outputs() {
+	local fo=$TMPD/out.folded pp=$TMPD/out.pb.gz
+	/usr/bin/python3 -c 'import jsonschema' 2>/dev/null || skip "python3-jsonschema not installed"
+	start_target pages
+	run_ht --faults --json -f "$fo" --pprof "$pp" -p "$TPID"
+	trigger_target
+	stop_ht
+	[ "$HRC" = 0 ] || fail "heaptrail exited $HRC"
+	/usr/bin/python3 - "$ROOT/user/report.schema.json" "$HOUT" <<'PY' || fail "JSON check failed"
+import json, sys, jsonschema
+schema = json.load(open(sys.argv[1]))
+last = [json.loads(l) for l in open(sys.argv[2])][-1]
+jsonschema.validate(last, schema)
+assert last["mode"] == "page_faults", last["mode"]
+f = last["faults"]
+assert (f["live_bytes"], f["live_count"]) == (163840, 40), f
+assert last["heap"]["live_bytes"] == 0 and last["mmap"]["live_bytes"] == 0
+s = [s for s in last["stacks"]
+     if any(fr["function"] == "touch_pages" for fr in s["frames"])]
+assert len(s) == 1 and s[0]["kind"] == "page_fault", s
+assert (s[0]["live_bytes"], s[0]["live_count"]) == (163840, 40), s[0]
+PY
+	head -1 "$fo" | grep -q '^#.* mode=page_faults ' || fail "folded header: $(head -1 "$fo")"
+	local b
+	b=$(awk '/touch_pages/ { s += $NF } END { print s + 0 }' "$fo")
+	[ "$b" = 163840 ] || fail "folded: touch_pages lines sum to $b"
+	zcat "$pp" | grep -aq 'mode: page faults' || fail "no pprof comment on the mode"
+}

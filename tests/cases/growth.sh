@@ -61,6 +61,7 @@ for r in reports:
     jsonschema.validate(r, schema)
 last = reports[-1]
 assert last["final"] and not any(r["final"] for r in reports[:-1])
+assert last["mode"] == "allocations", last["mode"]
 # facts, not only shape: the leak is the first suspect, stack totals add up
 top = last["suspected_leaks"][0]
 frames = last["stacks"][top["stack"] - 1]["frames"]
