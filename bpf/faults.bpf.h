@@ -214,7 +214,6 @@ static __always_inline void page_move(__u64 src, __u64 dst,
 struct move_range {
 	__u64 from, to;		/* page aligned */
 	__u64 nmove;		/* pages that move: the shorter length */
-	__u64 hi;		/* end of the destination */
 };
 
 /* Destination page i: what was counted there went with the mapping
@@ -261,8 +260,7 @@ static __always_inline void pages_remap(__u64 old, __u64 old_len, __u64 dst,
 {
 	__u64 keep = old_len < new_len ? old_len : new_len;
 	struct move_range r = { .from = old & PAGE_MASK, .to = dst,
-				.nmove = keep / PAGE_SIZE,
-				.hi = dst + new_len };
+				.nmove = keep / PAGE_SIZE };
 	__u64 n = new_len / PAGE_SIZE;
 
 	if (dst != r.from && n) {
@@ -275,6 +273,22 @@ static __always_inline void pages_remap(__u64 old, __u64 old_len, __u64 dst,
 	}
 	if (old_len > keep)
 		pages_drop(r.from + keep, old_len - keep);
+}
+
+/*
+ * exec replaces the address space: every page counted so far is gone (in
+ * -- COMMAND mode, those heaptrail's forked child wrote before its exec),
+ * and a cached VMA could match a new one at a reused mm address.
+ */
+SEC("tp_btf/sched_process_exec")
+int BPF_PROG(fault_exec, struct task_struct *p, pid_t old_pid,
+	     struct linux_binprm *bprm)
+{
+	if (!is_target())
+		return 0;
+	vma_changed();
+	pages_drop(0, ~0ULL & PAGE_MASK);
+	return 0;
 }
 
 #define MADV_FREE 8

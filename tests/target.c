@@ -300,6 +300,20 @@ NOINLINE void remap(void)
 	sink = p;
 }
 
+/* --faults across exec: 64 pages written, then this program runs again
+ * as "target pages --now 2" in the same process: the pages are gone. */
+NOINLINE void exec_pages(char *self)
+{
+	char *p = mmap(NULL, 64 * 4096, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+	if (p == MAP_FAILED)
+		exit(3);
+	touch_pages(p, 64);
+	execl(self, self, "pages", "--now", "2", (char *)NULL);
+	exit(3);
+}
+
 /* --sample: 100 MiB in 25600 blocks of 4 KiB, all kept */
 NOINLINE void leak_bulk(void)
 {
@@ -373,6 +387,8 @@ int main(int argc, char **argv)
 	}
 	if (!handshake_ready())
 		return 0;
+	if (!strcmp(argv[1], "exec"))
+		exec_pages(argv[0]);
 	run(argv[1]);
 	handshake_done();
 	return 0;

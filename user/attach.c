@@ -271,7 +271,7 @@ int attach_syscalls(struct heaptrail_bpf *skel, struct attach *a)
 		skel->progs.brk_enter,	  skel->progs.brk_exit,
 		skel->progs.thread_exit,  skel->progs.madvise_enter,
 		skel->progs.madvise_exit, skel->progs.fault_user,
-		skel->progs.fault_kernel,
+		skel->progs.fault_kernel, skel->progs.fault_exec,
 	};
 	size_t i;
 	int err;

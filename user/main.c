@@ -547,6 +547,7 @@ static int open_and_load(struct session *s)
 				  !s->o.faults || s->child);
 	bpf_program__set_autoload(skel->progs.fault_user, s->o.faults);
 	bpf_program__set_autoload(skel->progs.fault_kernel, s->o.faults);
+	bpf_program__set_autoload(skel->progs.fault_exec, s->o.faults);
 	/* bpf_loop runs at most 1 << 23 times */
 	skel->rodata->page_walk_max = s->o.max_allocs < (1UL << 23) ?
 				      s->o.max_allocs : 1UL << 23;

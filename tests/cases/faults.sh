@@ -109,3 +109,22 @@ PY
 	[ "$b" = 163840 ] || fail "folded: touch_pages lines sum to $b"
 	zcat "$pp" | grep -aq 'mode: page faults' || fail "no pprof comment on the mode"
 }
+
+# exec replaces the address space: the 64 pages written before it are
+# gone, and the program run after it (pages mode: 40 pages) is counted as
+# usual, with about 10 more pages of ld.so's and libc's start. Kept, the
+# stale pages would be 64 more, and would hide the new program's pages at
+# the same addresses (the old build: 64 under touch_pages, 74 in all).
+# Pages only: the loader may symbolize the last stacks with maps read
+# before the exec.
+test_faults_exec_forgets_old_pages() {
+	start_target exec
+	run_ht --faults -p "$TPID"
+	trigger_target
+	stop_ht
+	stop_target
+	local n
+	n=$(total_line | sed -n 's/.* in \([0-9]*\) pages .*/\1/p')
+	[ -n "$n" ] && [ "$n" -ge 40 ] && [ "$n" -lt 64 ] ||
+		fail "expected 40..63 pages: $(total_line)"
+}
