@@ -255,10 +255,11 @@ void report_print(FILE *out, const struct profile *p, struct symbolizer *s,
 						   e->agg.live_count) / 1000.0;
 		fprintf(out,
 			"#%zu %" PRId64 " bytes (%s) in %" PRId64
-			" allocations, %.1f%% of total, avg age %.1f s, ",
+			" %s, %.1f%% of total, avg age %.1f s, ",
 			i + 1, (int64_t)e->agg.live_bytes,
 			fmt_bytes(e->agg.live_bytes, b1, sizeof(b1)),
 			(int64_t)e->agg.live_count,
+			e->key.kind == HT_FAULT ? "pages" : "allocations",
 			total > 0 ? 100.0 * e->agg.live_bytes / total : 0.0, age);
 		if (o->ages)
 			print_ages(out, &o->ages[i]);

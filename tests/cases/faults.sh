@@ -10,6 +10,8 @@ test_faults_exact_pages() {
 	# 64 written by touch_pages, 16 unmapped, 8 MADV_DONTNEED
 	expect_entry touch_pages 163840 40 page_fault
 	grep -q '^mode: page faults' "$HOUT" || fail "no mode line"
+	last_report | grep -q '^#[0-9]* 163840 bytes .* in 40 pages, ' ||
+		fail "a stack's count is not in pages: $(last_report | grep '^#1 ')"
 }
 
 test_faults_no_uprobes() {
