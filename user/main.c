@@ -940,6 +940,9 @@ int main(int argc, char **argv)
 			return fail("heaptrail cannot trace itself");
 		if (kill(s.o.pid, 0) && errno == ESRCH)
 			return fail("no process with PID %d", s.o.pid);
+	}
+	/* --faults -p probes no code: any process will do, static too */
+	if (!s.o.cmd && !s.o.faults) {
 		err = pmaps_read(s.o.pid, &maps);
 		if (err)
 			return fail("cannot read /proc/%d/maps: %s", s.o.pid,
@@ -954,16 +957,17 @@ int main(int argc, char **argv)
 		snprintf(lib_name, sizeof(lib_name), "%s", lp->path);
 		pmaps_free(&maps);
 	}
-	err = elf_img_open(libc_path, &libc);
-	if (err)
-		return fail("cannot read %s: %s", lib_name, strerror(-err));
-	if (!libc->nsyms) {
-		elf_img_free(libc);
-		return fail("%s has no symbols", lib_name);
-	}
-	{
+	if (s.o.cmd || !s.o.faults) {
 		uint64_t vaddr;
 
+		err = elf_img_open(libc_path, &libc);
+		if (err)
+			return fail("cannot read %s: %s", lib_name,
+				    strerror(-err));
+		if (!libc->nsyms) {
+			elf_img_free(libc);
+			return fail("%s has no symbols", lib_name);
+		}
 		if (elf_img_sym_addr(libc, "malloc", &vaddr)) {
 			elf_img_free(libc);
 			return fail("%s has no malloc symbol", lib_name);

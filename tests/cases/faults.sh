@@ -130,3 +130,15 @@ test_faults_exec_forgets_old_pages() {
 	[ -n "$n" ] && [ "$n" -ge 40 ] && [ "$n" -lt 64 ] ||
 		fail "expected 40..63 pages: $(total_line)"
 }
+
+# --faults -p probes no code: a statically linked program, which the
+# allocator modes refuse, is traced.
+test_faults_static_pid() {
+	"$ROOT/tests/bin/static" >"$TOUT" &
+	TPID=$!
+	wait_for "$TOUT" ready || fail "static program did not start"
+	run_ht --faults -p "$TPID" -d 1
+	wait_for_ht
+	[ "$HRC" = 0 ] || fail "heaptrail exited $HRC"
+	grep -q '^mode: page faults' "$HOUT" || fail "no report"
+}
