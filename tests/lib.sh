@@ -42,6 +42,9 @@ start_target() {
 
 # run_ht ARGS...: heaptrail in the background, returns once it is attached
 run_ht() {
+	# emptied first: a second run_ht in a test must not find the last
+	# run's "tracing PID" before its own heaptrail has opened the file
+	: >"$HERR"
 	"$HT" "$@" >"$HOUT" 2>"$HERR" &
 	HPID=$!
 	local i
