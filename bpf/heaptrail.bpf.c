@@ -78,6 +78,20 @@ struct {
 	__type(value, struct ht_agg);
 } aggs SEC(".maps");
 
+/*
+ * Keys of the aggregates changed since the loader's last sample, so that
+ * it reads those alone. The loader bumps agg_gen before reading what it
+ * drained: a change made after that sees a new generation and is queued
+ * again. When the ring is full, changes_lost asks for a full read.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 1 << 22);	/* sized by the loader */
+} changed SEC(".maps");
+
+volatile __u32 agg_gen = 1;
+volatile __u32 changes_lost;
+
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, 65536);
@@ -190,13 +204,35 @@ static __always_inline int inside(const struct tstate *t, __u64 sp)
 static __always_inline struct ht_agg *agg_get(__u64 stack, __u32 kind)
 {
 	struct ht_agg_key k = { .stack = stack, .kind = kind };
-	struct ht_agg zero = {}, *a;
+	struct ht_agg zero = { .key = k }, *a;
 
 	a = bpf_map_lookup_elem(&aggs, &k);
 	if (a)
 		return a;
 	bpf_map_update_elem(&aggs, &k, &zero, BPF_NOEXIST);
 	return bpf_map_lookup_elem(&aggs, &k);
+}
+
+/*
+ * After (never before) changing a: queue its key once per generation.
+ * The common case costs one load and a compare.
+ */
+static __always_inline void agg_touch(struct ht_agg *a)
+{
+	__u32 g = agg_gen;
+	struct ht_agg_key *r;
+
+	if (a->gen == g)
+		return;
+	a->gen = g;
+	r = bpf_ringbuf_reserve(&changed, sizeof(*r), 0);
+	if (!r) {
+		changes_lost = 1;
+		return;
+	}
+	*r = a->key;
+	/* the loader drains the ring on its own clock: wake nobody */
+	bpf_ringbuf_submit(r, BPF_RB_NO_WAKEUP);
 }
 
 static __always_inline void agg_add_n(struct ht_agg *a, __u64 size, __u64 ts,
@@ -207,6 +243,7 @@ static __always_inline void agg_add_n(struct ht_agg *a, __u64 size, __u64 ts,
 	__sync_fetch_and_add(&a->alloc_bytes, size);
 	__sync_fetch_and_add(&a->alloc_count, n);
 	__sync_fetch_and_add(&a->ts_sum_ms, ts / 1000000 * n);
+	agg_touch(a);
 }
 
 static __always_inline void agg_add(struct ht_agg *a, __u64 size, __u64 ts)
@@ -231,6 +268,7 @@ static __always_inline void agg_sub(const struct ht_alloc *v, __u64 bytes,
 		__sync_fetch_and_add(&a->free_count, n);
 		__sync_fetch_and_add(&a->ts_sum_ms, -(v->ts / 1000000 * n));
 	}
+	agg_touch(a);
 }
 
 static __always_inline __u64 stack_of(__u64 pc, __u64 sp, __u64 bp)
@@ -547,6 +585,7 @@ static long unmap_cb(struct bpf_map *map, __u64 *key, struct ht_alloc *v,
 		if (a) {
 			__sync_fetch_and_add(&a->live_count, 1);
 			__sync_fetch_and_add(&a->ts_sum_ms, v->ts / 1000000);
+			agg_touch(a);
 		}
 		c->ins = *v;
 		c->ins.size = e - c->hi;

@@ -69,6 +69,10 @@ struct ht_agg {
 	__u64 free_bytes;
 	__u64 free_count;
 	__u64 ts_sum_ms;	/* sum of live allocations' birth times, ms */
+	struct ht_agg_key key;	/* its own key: what the change ring carries */
+	__u32 gen;		/* agg_gen at its last change (one ring record
+				 * per changed stack per loader sample) */
+	__u32 pad;
 };
 
 struct ht_stack {

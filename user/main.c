@@ -29,6 +29,7 @@
 #include <bpf/btf.h>
 #include <bpf/libbpf.h>
 
+#include "aggsync.h"
 #include "ages.h"
 #include "attach.h"
 #include "child.h"
@@ -48,8 +49,10 @@
 #include "sample.h"
 #include "symbolize.h"
 #include "tracefs.h"
+#include "stackcache.h"
 #include "trend.h"
 #include "unwind.h"
+#include "util.h"
 
 #define REFRESH_MS 1000	/* how often the target's maps are re-read */
 #define ROW_HEADROOM 262144	/* unwind rows for libraries loaded later */
@@ -103,7 +106,11 @@ struct session {
 	uint64_t start_ms;
 	bool gone;		/* the target has exited */
 	int status;		/* the command's wait status, once gone */
+	struct aggsync agg;	/* copy of the BPF aggregates */
+	struct stackcache frames;	/* frames of the stacks seen */
 	struct trend trend;	/* per-stack history, for leak ranking */
+	struct ht_agg_key *pending;	/* changed since the last trend point */
+	size_t npending, pcap;
 	uint64_t last_sample_ms;
 	struct proc_mem mem0, mem;	/* at attach, and last read */
 	bool have_mem;
@@ -520,6 +527,20 @@ static void set_pid_namespace(struct heaptrail_bpf *skel)
 	skel->rodata->pidns_ino = st.st_ino;
 }
 
+/*
+ * Room for each stack's key twice (queued in one generation, again in
+ * the next before the loader drains): 24 bytes a record. Past 16 MiB an
+ * overflow costs one full read, not a wrong figure.
+ */
+static unsigned long change_ring_size(unsigned long max_stacks)
+{
+	unsigned long need = 2 * max_stacks * 24, sz = 1UL << 16;
+
+	while (sz < need && sz < 1UL << 24)
+		sz <<= 1;
+	return sz;
+}
+
 static int open_and_load(struct session *s)
 {
 	LIBBPF_OPTS(bpf_object_open_opts, oo, .btf_custom_path = s->o.btf);
@@ -556,23 +577,19 @@ static int open_and_load(struct session *s)
 	bpf_map__set_max_entries(skel->maps.allocs, s->o.max_allocs);
 	bpf_map__set_max_entries(skel->maps.stacks, s->o.max_stacks);
 	bpf_map__set_max_entries(skel->maps.aggs, s->o.max_stacks);
+	bpf_map__set_max_entries(skel->maps.changed, change_ring_size(s->o.max_stacks));
 	bpf_map__set_max_entries(skel->maps.mappings, s->o.max_mappings);
 	s->rows_cap = s->unw.nrows + ROW_HEADROOM;
 	bpf_map__set_max_entries(skel->maps.urows, s->rows_cap);
 	return heaptrail_bpf__load(skel);
 }
 
-static int read_profile(struct session *s, struct profile *p, bool frames)
-{
-	return profile_read(bpf_map__fd(s->skel->maps.aggs),
-			    frames ? bpf_map__fd(s->skel->maps.stacks) : -1,
-			    bpf_map__fd(s->skel->maps.counters), p);
-}
-
-/* One point of every stack's history, and the process's memory. */
-static void sample(struct session *s, const struct profile *p)
+/* The aggregates that changed since last time, then maybe a trend point. */
+static int sample(struct session *s, uint64_t now_ms)
 {
 	struct proc_mem m;
+	size_t i;
+	int err;
 
 	if (!proc_mem_read(s->o.pid, &m)) {
 		s->mem = m;
@@ -580,32 +597,54 @@ static void sample(struct session *s, const struct profile *p)
 			s->mem0 = m;
 		s->have_mem = true;
 	}
+	err = aggsync_update(&s->agg);
+	if (err)
+		return err;
+	for (i = 0; i < s->agg.nchg; i++) {
+		if (grow(&s->pending, s->npending, &s->pcap, sizeof(*s->pending)))
+			return -ENOMEM;
+		s->pending[s->npending++] = s->agg.chg[i].key;
+	}
 	/* reports and refresh ticks both sample: keep points apart, or
 	 * two at one instant flatten the recent slope */
-	if (s->last_sample_ms && p->now_ms - s->last_sample_ms < REFRESH_MS / 2)
-		return;
-	if (!trend_add(&s->trend, p))
-		s->last_sample_ms = p->now_ms;
-}
+	if (s->last_sample_ms && now_ms - s->last_sample_ms < REFRESH_MS / 2)
+		return 0;
+	err = trend_begin(&s->trend, now_ms);
+	for (i = 0; !err && i < s->npending; i++) {
+		const struct ht_agg *a = aggsync_get(&s->agg, &s->pending[i]);
 
-/*
- * The periodic sample reads every stack (about 1.5 us each here): with
- * many stacks, sample less often, so that it stays near 1% of a core
- * (one second per 10,000 stacks; reports still sample).
- */
-#define SAMPLE_STACKS_PER_S 10000
+		err = trend_set(&s->trend, &s->pending[i],
+				a->live_bytes > 0 || a->live_count > 0,
+				a->live_bytes);
+	}
+	if (err)
+		return err;
+	s->npending = 0;
+	s->last_sample_ms = now_ms;
+	return 0;
+}
 
 static void sample_now(struct session *s)
 {
-	uint64_t period = REFRESH_MS * (1 + s->trend.n / SAMPLE_STACKS_PER_S);
-	struct profile p;
+	sample(s, monotonic_ms());
+}
 
-	if (s->last_sample_ms && monotonic_ms() - s->last_sample_ms + 50 < period)
-		return;
-	if (read_profile(s, &p, false))
-		return;
-	sample(s, &p);
-	profile_free(&p);
+/* Sample, then a full profile with frames, from the copy. */
+static int read_profile(struct session *s, struct profile *p)
+{
+	uint64_t now = monotonic_ms();
+	int err = sample(s, now);
+
+	if (!err)
+		err = aggsync_profile(&s->agg, now, p);
+	if (err)
+		return err;
+	err = stackcache_attach(&s->frames, bpf_map__fd(s->skel->maps.stacks), p);
+	if (!err)
+		err = profile_finish(p, bpf_map__fd(s->skel->maps.counters));
+	if (err)
+		profile_free(p);
+	return err;
 }
 
 static void report(struct session *s, bool final)
@@ -626,13 +665,12 @@ static void report(struct session *s, bool final)
 	char path[PATH_MAX];
 	int err;
 
-	err = read_profile(s, &p, true);
+	err = read_profile(s, &p);
 	if (err) {
 		fprintf(stderr, "heaptrail: cannot read BPF maps: %s\n",
 			strerror(-err));
 		return;
 	}
-	sample(s, &p);
 	if (!trend_suspects(&s->trend, &p, &sus, &ro.nsus))
 		ro.sus = sus;
 	if (s->have_mem) {
@@ -1062,6 +1100,13 @@ int main(int argc, char **argv)
 		}
 	}
 	s.pidfd = syscall(SYS_pidfd_open, s.o.pid, 0);
+	err = aggsync_init(&s.agg, bpf_map__fd(s.skel->maps.aggs),
+			   bpf_map__fd(s.skel->maps.changed),
+			   &s.skel->data->agg_gen, &s.skel->bss->changes_lost);
+	if (err) {
+		fail("cannot read the BPF change ring: %s", strerror(-err));
+		goto out;
+	}
 	sample_now(&s);
 	if (s.o.faults && thp_always())
 		fprintf(stderr,
@@ -1111,6 +1156,9 @@ out:
 	symbolizer_free(&s.sym);
 	unwind_free(&s.unw);
 	trend_free(&s.trend);
+	aggsync_free(&s.agg);
+	stackcache_free(&s.frames);
+	free(s.pending);
 	elf_img_free(libc);
 	if (s.pidfd >= 0)
 		close(s.pidfd);

@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Snapshot of the in-kernel aggregates. The loader reads one row per
- * stack, never the live allocations themselves, so a report costs the
- * same with ten or ten million allocations outstanding.
+ * Snapshots of the in-kernel aggregates (built from the loader's copy,
+ * user/aggsync.c): one row per stack, never the live allocations
+ * themselves, so a report costs the same with ten or ten million
+ * allocations outstanding.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -57,16 +58,6 @@ static int cmp_live(const void *a, const void *b)
 	return x->key.stack < y->key.stack ? -1 : x->key.stack > y->key.stack;
 }
 
-static void add_totals(struct prof_totals *t, const struct ht_agg *a)
-{
-	t->live_bytes += a->live_bytes;
-	t->live_count += a->live_count;
-	t->alloc_bytes += a->alloc_bytes;
-	t->alloc_count += a->alloc_count;
-	t->free_bytes += a->free_bytes;
-	t->free_count += a->free_count;
-}
-
 static int read_counters(int fd, uint64_t *out)
 {
 	int ncpu = libbpf_num_possible_cpus();
@@ -90,142 +81,13 @@ static int read_counters(int fd, uint64_t *out)
 	return 0;
 }
 
-/* Room for need keys and values in the two parallel arrays. */
-static int reserve(struct ht_agg_key **keys, struct ht_agg **vals,
-		   size_t *cap, size_t need)
+int profile_finish(struct profile *p, int counters_fd)
 {
-	size_t c = *cap ? *cap : 4096;
-	void *k, *v;
+	int err = read_counters(counters_fd, p->counters);
 
-	if (need <= *cap)
-		return 0;
-	while (c < need)
-		c *= 2;
-	k = realloc(*keys, c * sizeof(**keys));
-	if (!k)
-		return -ENOMEM;
-	*keys = k;
-	v = realloc(*vals, c * sizeof(**vals));
-	if (!v)
-		return -ENOMEM;
-	*vals = v;
-	*cap = c;
-	return 0;
-}
-
-/*
- * All of the aggregate map: in batches where the kernel has them (one
- * syscall per few thousand stacks, as it is read every second), else key
- * by key.
- */
-static int read_aggs(int fd, struct ht_agg_key **keys, struct ht_agg **vals,
-		     size_t *n)
-{
-	struct ht_agg_key key, next, *prev = NULL;
-	size_t cap = 0;
-	__u32 in, out;
-	bool first = true;
-	int err;
-
-	*keys = NULL;
-	*vals = NULL;
-	*n = 0;
-	for (;;) {
-		__u32 cnt = 4096;
-
-		if (reserve(keys, vals, &cap, *n + cnt))
-			return -ENOMEM;
-		err = bpf_map_lookup_batch(fd, first ? NULL : &in, &out,
-					   *keys + *n, *vals + *n, &cnt, NULL);
-		if (err && errno != ENOENT)
-			break;
-		*n += cnt;
-		if (err)	/* ENOENT: that was the last batch */
-			return 0;
-		in = out;
-		first = false;
-	}
-	if (!first || *n)
-		return -errno;
-	/* no batch operations: one key at a time */
-	while (!bpf_map_get_next_key(fd, prev, &next)) {
-		key = next;
-		prev = &key;
-		if (reserve(keys, vals, &cap, *n + 1))
-			return -ENOMEM;
-		if (bpf_map_lookup_elem(fd, &key, *vals + *n))
-			continue;	/* deleted meanwhile */
-		(*keys)[(*n)++] = key;
-	}
-	return 0;
-}
-
-/* Each entry's frames, from the stacks map, into one block. */
-static int read_frames(int stacks_fd, struct profile *p)
-{
-	size_t i;
-
-	p->frames = calloc(p->n ? p->n : 1, HT_MAX_FRAMES * sizeof(uint64_t));
-	if (!p->frames)
-		return -ENOMEM;
-	for (i = 0; i < p->n; i++) {
-		struct prof_entry *e = &p->v[i];
-
-		e->ips = p->frames + i * HT_MAX_FRAMES;
-		if (e->key.stack &&
-		    !bpf_map_lookup_elem(stacks_fd, &e->key.stack, e->ips))
-			while (e->nips < HT_MAX_FRAMES && e->ips[e->nips])
-				e->nips++;
-	}
-	return 0;
-}
-
-int profile_read(int aggs_fd, int stacks_fd, int counters_fd, struct profile *p)
-{
-	struct ht_agg_key *keys;
-	struct ht_agg *vals;
-	size_t cap = 0, i, n;
-	int err;
-
-	memset(p, 0, sizeof(*p));
-	p->now_ms = monotonic_ms();
-	err = read_aggs(aggs_fd, &keys, &vals, &n);
-	for (i = 0; !err && i < n; i++) {
-		const struct ht_agg *a = &vals[i];
-		struct prof_entry *e;
-
-		if (keys[i].kind == HT_MMAP)
-			add_totals(&p->mmap, a);
-		else if (keys[i].kind == HT_BRK)
-			add_totals(&p->brk, a);
-		else if (keys[i].kind == HT_FAULT)
-			add_totals(&p->faults, a);
-		else
-			add_totals(&p->heap, a);
-		if (a->live_bytes <= 0 && a->live_count <= 0)
-			continue;
-		if (grow(&p->v, p->n, &cap, sizeof(*p->v))) {
-			err = -ENOMEM;
-			break;
-		}
-		e = &p->v[p->n++];
-		memset(e, 0, sizeof(*e));
-		e->key = keys[i];
-		e->agg = *a;
-	}
-	free(keys);
-	free(vals);
-	if (!err && stacks_fd >= 0)
-		err = read_frames(stacks_fd, p);
 	if (!err)
-		err = read_counters(counters_fd, p->counters);
-	if (err) {
-		profile_free(p);
-		return err;
-	}
-	if (stacks_fd >= 0)
 		qsort(p->v, p->n, sizeof(*p->v), cmp_live);
-	return 0;
+	return err;
 }
 
 void profile_free(struct profile *p)

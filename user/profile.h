@@ -25,19 +25,15 @@ struct prof_totals {
 struct profile {
 	struct prof_entry *v;	/* live stacks, most outstanding bytes first */
 	size_t n;
-	uint64_t *frames;	/* HT_MAX_FRAMES per entry, where ips point */
+	uint64_t *frames;	/* where ips point, if the profile owns them */
 	struct prof_totals heap, mmap, brk;
 	struct prof_totals faults;	/* --faults: pages first written */
 	uint64_t counters[HT_NCOUNTERS];
 	uint64_t now_ms;	/* CLOCK_MONOTONIC, as the BPF timestamps */
 };
 
-/*
- * stacks_fd < 0: frames left out and v in no particular order (cheap: the
- * once-a-second trend sample reads every stack this way).
- */
-int profile_read(int aggs_fd, int stacks_fd, int counters_fd,
-		 struct profile *p);
+/* Counters read and entries sorted, for a profile built elsewhere. */
+int profile_finish(struct profile *p, int counters_fd);
 void profile_free(struct profile *p);
 int64_t profile_total_bytes(const struct profile *p);
 /* Sort p by live bytes, carrying a parallel array of elem-sized rows. */

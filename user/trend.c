@@ -25,67 +25,136 @@ static int cmp_key(const struct ht_agg_key *a, const struct ht_agg_key *b)
 	return (a->kind > b->kind) - (a->kind < b->kind);
 }
 
-static int cmp_series(const void *a, const void *b)
+/* A cohort's next time; past MAX_POINTS, every other time is dropped. */
+static int push_time(struct trend_cohort *c, uint64_t t_ms)
 {
-	return cmp_key(&((const struct trend_series *)a)->key,
-		       &((const struct trend_series *)b)->key);
-}
-
-/* Search the first n series, which are sorted. */
-static struct trend_series *find(const struct trend *t, size_t n,
-				 const struct ht_agg_key *k)
-{
-	struct trend_series probe = { .key = *k };
-
-	return n ? bsearch(&probe, t->v, n, sizeof(*t->v), cmp_series) : NULL;
-}
-
-static int push(struct trend_series *s, uint64_t t_ms, int64_t bytes)
-{
-	if (s->n == MAX_POINTS) {
+	if (c->n == MAX_POINTS) {
 		size_t i;
 
 		for (i = 0; i < MAX_POINTS / 2; i++)
-			s->pts[i] = s->pts[2 * i + 1];
-		s->n = MAX_POINTS / 2;
+			c->t[i] = c->t[2 * i + 1];
+		c->n = MAX_POINTS / 2;
 	}
-	if (grow(&s->pts, s->n, &s->cap, sizeof(*s->pts)))
+	if (grow(&c->t, c->n, &c->cap, sizeof(*c->t)))
 		return -ENOMEM;
-	s->pts[s->n++] = (struct trend_point){ t_ms, bytes };
+	c->t[c->n++] = t_ms;
 	return 0;
 }
 
-int trend_add(struct trend *t, const struct profile *p)
+int trend_begin(struct trend *t, uint64_t now_ms)
 {
-	uint64_t prev_t = t->n && t->v[0].n ? t->v[0].pts[t->v[0].n - 1].t_ms : 0;
-	size_t i, old = t->n;
-	int64_t *now;
-	int err = 0;
+	size_t i;
+	int err;
 
-	for (i = 0; i < p->n; i++) {
-		/* keys are unique within p: only the old ones need a search */
-		if (find(t, old, &p->v[i].key))
-			continue;
-		if (grow(&t->v, t->n, &t->cap, sizeof(*t->v)))
-			return -ENOMEM;
-		memset(&t->v[t->n], 0, sizeof(t->v[0]));
-		t->v[t->n].key = p->v[i].key;
-		/* a stack new to the run held nothing at the last sample */
-		if (prev_t && (err = push(&t->v[t->n], prev_t, 0)))
+	for (i = 0; i < t->nc; i++)
+		if ((err = push_time(&t->c[i], now_ms)))
 			return err;
-		t->n++;
-	}
-	if (t->n > old)
-		qsort(t->v, t->n, sizeof(*t->v), cmp_series);
-	now = calloc(t->n ? t->n : 1, sizeof(*now));
-	if (!now)
+	t->prev_ms = t->now_ms;
+	t->now_ms = now_ms;
+	t->samples++;
+	return 0;
+}
+
+/* The cohort of series born in this sample, made on the first birth. */
+static long cohort_now(struct trend *t)
+{
+	struct trend_cohort *c;
+
+	if (t->nc && t->cohort_sample == t->samples)
+		return t->nc - 1;
+	if (grow(&t->c, t->nc, &t->ccap, sizeof(*t->c)))
 		return -ENOMEM;
-	for (i = 0; i < p->n; i++)
-		now[find(t, t->n, &p->v[i].key) - t->v] = p->v[i].agg.live_bytes;
-	for (i = 0; i < t->n && !err; i++)
-		err = push(&t->v[i], p->now_ms, now[i]);
-	free(now);
-	return err;
+	c = &t->c[t->nc];
+	memset(c, 0, sizeof(*c));
+	/* a stack new to the run held nothing at the last sample */
+	if ((t->prev_ms && push_time(c, t->prev_ms)) || push_time(c, t->now_ms)) {
+		free(c->t);
+		return -ENOMEM;
+	}
+	t->cohort_sample = t->samples;
+	return t->nc++;
+}
+
+/*
+ * Value of s at time T: its last change at or before T, 0 before its
+ * first. chg walks forward over ascending T.
+ */
+static int64_t value_at(const struct trend_series *s, uint64_t T, size_t *chg)
+{
+	while (*chg < s->n && s->chg[*chg].t_ms <= T)
+		(*chg)++;
+	return *chg ? s->chg[*chg - 1].bytes : 0;
+}
+
+/*
+ * Drop the changes that no kept time of the cohort needs any more: the
+ * cohort only ever drops times, so they are never needed again.
+ */
+static void compact(struct trend_series *s, const struct trend_cohort *c)
+{
+	size_t i, j = 0, k = 0;
+
+	for (i = 0; i < c->n; i++) {
+		value_at(s, c->t[i], &j);
+		if (j && (!k || s->chg[k - 1].t_ms != s->chg[j - 1].t_ms))
+			s->chg[k++] = s->chg[j - 1];
+	}
+	s->n = k;
+}
+
+static int push_change(struct trend *t, struct trend_series *s, int64_t bytes)
+{
+	if (s->n && s->chg[s->n - 1].t_ms == t->now_ms) {
+		s->chg[s->n - 1].bytes = bytes;	/* set twice in one sample */
+	} else {
+		if (s->n >= 2 * MAX_POINTS)
+			compact(s, &t->c[s->cohort]);
+		if (grow(&s->chg, s->n, &s->cap, sizeof(*s->chg)))
+			return -ENOMEM;
+		s->chg[s->n++] = (struct trend_point){ t->now_ms, bytes };
+	}
+	s->last = bytes;
+	return 0;
+}
+
+int trend_set(struct trend *t, const struct ht_agg_key *k, bool held,
+	      int64_t bytes)
+{
+	long i = keyidx_find(&t->idx, k), c;
+	struct trend_series *s;
+
+	if (!held)
+		bytes = 0;
+	if (i >= 0) {
+		s = &t->v[i];
+		return s->last == bytes ? 0 : push_change(t, s, bytes);
+	}
+	if (!held)
+		return 0;	/* a series starts with something held */
+	c = cohort_now(t);
+	if (c < 0)
+		return c;
+	if (grow(&t->v, t->n, &t->cap, sizeof(*t->v)) ||
+	    keyidx_put(&t->idx, k, t->n))
+		return -ENOMEM;
+	s = &t->v[t->n++];
+	memset(s, 0, sizeof(*s));
+	s->key = *k;
+	s->cohort = c;
+	return push_change(t, s, bytes);
+}
+
+size_t trend_points(const struct trend *t, size_t i, struct trend_point *out)
+{
+	const struct trend_series *s = &t->v[i];
+	const struct trend_cohort *c = &t->c[s->cohort];
+	size_t j, chg = 0;
+
+	for (j = 0; j < c->n; j++) {
+		out[j].t_ms = c->t[j];
+		out[j].bytes = value_at(s, c->t[j], &chg);
+	}
+	return c->n;
 }
 
 /* Least squares over pts[from..n): slope in bytes per ms, and R². */
@@ -112,6 +181,12 @@ static void fit(const struct trend_point *pts, size_t from, size_t n,
 	*r2 = vx > 0 && vy > 0 ? cov * cov / (vx * vy) : 0;
 }
 
+static int cmp_suspect_key(const void *a, const void *b)
+{
+	return cmp_key(&((const struct leak_suspect *)a)->key,
+		       &((const struct leak_suspect *)b)->key);
+}
+
 static int cmp_score(const void *a, const void *b)
 {
 	const struct leak_suspect *x = a, *y = b;
@@ -119,39 +194,44 @@ static int cmp_score(const void *a, const void *b)
 	return (x->score < y->score) - (x->score > y->score);
 }
 
-static bool judge(const struct trend_series *s, struct leak_suspect *out)
+static bool judge(const struct trend *t, size_t si, struct leak_suspect *out)
 {
-	const struct trend_point *p = s->pts;
-	size_t i, up = 0, steps = 0, third;
+	const struct trend_series *ser = &t->v[si];
+	struct trend_point p[MAX_POINTS];
+	size_t i, n, up = 0, steps = 0, third;
 	double slope, r2, rslope, rr2;
 
-	if (s->n < MIN_POINTS || p[s->n - 1].t_ms - p[0].t_ms < MIN_SPAN_MS)
+	/* one value over all its kept times: flat, no need to look */
+	if (ser->n == 1 && ser->chg[0].t_ms <= t->c[ser->cohort].t[0])
 		return false;
-	for (i = 1; i < s->n; i++) {
+	n = trend_points(t, si, p);
+	if (n < MIN_POINTS || p[n - 1].t_ms - p[0].t_ms < MIN_SPAN_MS)
+		return false;
+	for (i = 1; i < n; i++) {
 		if (p[i].bytes == p[i - 1].bytes)
 			continue;
 		steps++;
 		up += p[i].bytes > p[i - 1].bytes;
 	}
-	fit(p, 0, s->n, &slope, &r2);
-	third = s->n - s->n / 3;
-	if (third > s->n - 2)
-		third = s->n - 2;
-	fit(p, third, s->n, &rslope, &rr2);
+	fit(p, 0, n, &slope, &r2);
+	third = n - n / 3;
+	if (third > n - 2)
+		third = n - 2;
+	fit(p, third, n, &rslope, &rr2);
 	/* sustained: still growing lately, at a good part of the overall
 	 * pace; a filled cache has a flat last third */
 	if (slope <= 0 || rslope < slope * 0.3 || !steps || up * 10 < steps * 6)
 		return false;
 	memset(out, 0, sizeof(*out));
-	out->key = s->key;
+	out->key = ser->key;
 	out->rate = slope * 60000.0;
 	out->recent_rate = rslope * 60000.0;
 	out->r2 = r2;
 	out->growing = (double)up / steps;
-	out->samples = s->n;
-	out->span_s = (p[s->n - 1].t_ms - p[0].t_ms) / 1000.0;
-	out->growth = p[s->n - 1].bytes - p[0].bytes;
-	if (r2 >= 0.9 && out->growing >= 0.9 && s->n >= 8)
+	out->samples = n;
+	out->span_s = (p[n - 1].t_ms - p[0].t_ms) / 1000.0;
+	out->growth = p[n - 1].bytes - p[0].bytes;
+	if (r2 >= 0.9 && out->growing >= 0.9 && n >= 8)
 		out->confidence = LEAK_HIGH;
 	else if (r2 >= 0.7 && out->growing >= 0.75)
 		out->confidence = LEAK_MEDIUM;
@@ -201,8 +281,10 @@ int trend_suspects(const struct trend *t, const struct profile *p,
 	if (!v)
 		return -ENOMEM;
 	for (i = 0; i < t->n; i++)
-		if (judge(&t->v[i], &v[k]))
+		if (judge(t, i, &v[k]))
 			weigh_age(&v[k++], p);
+	/* series are kept in order of birth: rank ties in key order */
+	qsort(v, k, sizeof(*v), cmp_suspect_key);
 	qsort(v, k, sizeof(*v), cmp_score);
 	*out = v;
 	*n = k;
@@ -219,7 +301,11 @@ void trend_free(struct trend *t)
 	size_t i;
 
 	for (i = 0; i < t->n; i++)
-		free(t->v[i].pts);
+		free(t->v[i].chg);
+	for (i = 0; i < t->nc; i++)
+		free(t->c[i].t);
 	free(t->v);
+	free(t->c);
+	keyidx_free(&t->idx);
 	memset(t, 0, sizeof(*t));
 }

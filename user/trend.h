@@ -2,9 +2,11 @@
 #ifndef HT_TREND_H
 #define HT_TREND_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
+#include "keyidx.h"
 #include "profile.h"
 
 /*
@@ -17,15 +19,37 @@ struct trend_point {
 	int64_t bytes;
 };
 
-struct trend_series {
-	struct ht_agg_key key;
-	struct trend_point *pts;
+/*
+ * Series born at the same sample share their sample times (thinned alike
+ * as they grow), so that a sample costs one point per cohort, not one
+ * per stack.
+ */
+struct trend_cohort {
+	uint64_t *t;
 	size_t n, cap;
 };
 
-struct trend {
-	struct trend_series *v;	/* sorted by key */
+/*
+ * A stack's outstanding bytes as a step function: the value from each
+ * change on. Its points are the cohort's times, valued by the changes.
+ */
+struct trend_series {
+	struct ht_agg_key key;
+	uint32_t cohort;
+	struct trend_point *chg;	/* ascending t_ms */
 	size_t n, cap;
+	int64_t last;
+};
+
+struct trend {
+	struct trend_series *v;	/* in order of birth */
+	size_t n, cap;
+	struct keyidx idx;	/* key -> series */
+	struct trend_cohort *c;
+	size_t nc, ccap;
+	uint64_t now_ms, prev_ms;	/* this sample and the one before */
+	uint64_t samples;
+	uint64_t cohort_sample;	/* the sample of the newest cohort's birth */
 };
 
 enum leak_confidence { LEAK_LOW = 1, LEAK_MEDIUM, LEAK_HIGH };
@@ -44,8 +68,19 @@ struct leak_suspect {
 	double score;
 };
 
-/* Record one sample of every stack in p (absent stacks: 0 bytes). */
-int trend_add(struct trend *t, const struct profile *p);
+/*
+ * A sample at now_ms: every stack keeps its last value unless set. Stacks
+ * a profile leaves out (holding nothing) count 0 bytes.
+ */
+int trend_begin(struct trend *t, uint64_t now_ms);
+/*
+ * A changed stack's value in this sample. held: the stack holds
+ * something (a live allocation, if of 0 bytes): its series starts.
+ */
+int trend_set(struct trend *t, const struct ht_agg_key *k, bool held,
+	      int64_t bytes);
+/* Series i's points, as if each sample had stored one: returns n. */
+size_t trend_points(const struct trend *t, size_t i, struct trend_point *out);
 /*
  * Stacks that look like leaks, most likely first. p (the current profile)
  * gives each stack's average live age: a leak's allocations stay and grow
