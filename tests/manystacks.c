@@ -3,14 +3,17 @@
  * Many live allocations in many stacks, for the loader's background cost
  * (tests/bgcost.sh) and its exactness at scale (tests/cases/scale.sh).
  *
- *   manystacks ALLOCS STACKS
+ *   manystacks ALLOCS STACKS [churn]
  *
  * After "go" it makes ALLOCS live 16-byte allocations spread evenly over
  * STACKS distinct call stacks (a path of 16 levels, each entered through
  * one of two call sites), prints "done", then leaks 16 bytes a second from
- * one more stack until told to stop.
+ * one more stack until told to stop. With "churn", every second it also
+ * frees and remakes one allocation in each of the STACKS stacks, so that
+ * every stack changes (and its count stays).
  */
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 
 #include "handshake.h"
@@ -19,20 +22,19 @@
 #define LEVELS 16
 
 static void *volatile sink;
-static void **keep;
-static long nkept;
 
-static NOINLINE void level(int d, unsigned path, int site)
+static NOINLINE void *level(int d, unsigned path, int site)
 {
-	if (d == LEVELS) {
-		keep[nkept++] = malloc(16);
-		sink = keep[nkept - 1];
-	} else if (path & 1) {
-		level(d + 1, path >> 1, 1);
-	} else {
-		level(d + 1, path >> 1, 2);
-	}
+	void *p;
+
+	if (d == LEVELS)
+		p = malloc(16);
+	else if (path & 1)
+		p = level(d + 1, path >> 1, 1);
+	else
+		p = level(d + 1, path >> 1, 2);
 	sink = (void *)(long)site;	/* no tail call: each site a frame */
+	return p;
 }
 
 static NOINLINE void trickle(void)
@@ -44,16 +46,19 @@ int main(int argc, char **argv)
 {
 	long allocs = argc > 1 ? atol(argv[1]) : 1000000;
 	long stacks = argc > 2 ? atol(argv[2]) : 50000;
+	int churn = argc > 3 && !strcmp(argv[3], "churn");
 	struct timespec sec = { 1, 0 };
+	void **keep;
 	sigset_t set;
 
+	/* kept on purpose: the allocations must stay live */
 	keep = calloc(allocs, sizeof(*keep));
-	if (!keep || stacks < 1 || stacks > 1 << LEVELS)
+	if (!keep || stacks < 1 || stacks > 1 << LEVELS || allocs < stacks)
 		return 2;
 	if (!handshake_ready())
 		return 0;
 	for (long i = 0; i < allocs; i++)
-		level(0, i % stacks, 0);
+		keep[i] = level(0, i % stacks, 0);
 	printf("done\n");
 	fflush(stdout);
 	sigemptyset(&set);
@@ -63,6 +68,10 @@ int main(int argc, char **argv)
 		struct timespec left = sec;
 
 		trickle();
+		for (long s = 0; churn && s < stacks; s++) {
+			free(keep[s]);
+			keep[s] = level(0, s, 0);
+		}
 		if (sigtimedwait(&set, NULL, &left) >= 0)
 			break;
 	}

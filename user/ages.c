@@ -7,25 +7,11 @@
 #include <bpf/bpf.h>
 
 #include "ages.h"
+#include "keyidx.h"
 
 const char *const age_bucket_names[AGE_BUCKETS] = {
 	"<1s", "<10s", "<1m", "<10m", "<1h", ">=1h",
 };
-
-struct idx {
-	struct ht_agg_key key;
-	size_t i;
-};
-
-static int cmp_idx(const void *a, const void *b)
-{
-	const struct ht_agg_key *x = &((const struct idx *)a)->key;
-	const struct ht_agg_key *y = &((const struct idx *)b)->key;
-
-	if (x->stack != y->stack)
-		return x->stack < y->stack ? -1 : 1;
-	return (x->kind > y->kind) - (x->kind < y->kind);
-}
 
 static int bucket(uint64_t age_ms)
 {
@@ -44,28 +30,34 @@ struct acc {
 	uint64_t ts_sum_ms;
 };
 
-static void count_one(const struct ht_alloc *v, const struct idx *ix, size_t n,
-		      uint64_t now_ms, uint64_t min_age_ms,
-		      struct age_row *rows, struct acc *acc)
+/* What one walk adds up, per entry of the profile. */
+struct tally {
+	const struct keyidx *ix;	/* stack key -> entry */
+	uint64_t now_ms, min_age_ms;
+	struct age_row *rows;
+	struct acc *acc;
+};
+
+static void count_one(const struct ht_alloc *v, const struct tally *t)
 {
-	struct idx probe = { .key = { .stack = v->stack, .kind = v->kind } };
-	const struct idx *hit = bsearch(&probe, ix, n, sizeof(*ix), cmp_idx);
+	struct ht_agg_key k = { .stack = v->stack, .kind = v->kind };
+	long i = keyidx_find(t->ix, &k);
 	uint64_t born = v->ts / 1000000, age;
 	/* --sample: a record stands for w allocations (its size is
 	 * already theirs), as in the BPF side's totals */
 	uint32_t w = v->weight ? v->weight : 1;
 
-	if (!hit)
+	if (i < 0)
 		return;
-	age = now_ms > born ? now_ms - born : 0;
-	if (age > rows[hit->i].oldest_ms)
-		rows[hit->i].oldest_ms = age;
-	rows[hit->i].hist[bucket(age)] += w;
-	if (age < min_age_ms)
+	age = t->now_ms > born ? t->now_ms - born : 0;
+	if (age > t->rows[i].oldest_ms)
+		t->rows[i].oldest_ms = age;
+	t->rows[i].hist[bucket(age)] += w;
+	if (age < t->min_age_ms)
 		return;
-	acc[hit->i].bytes += v->size;
-	acc[hit->i].count += w;
-	acc[hit->i].ts_sum_ms += born * w;
+	t->acc[i].bytes += v->size;
+	t->acc[i].count += w;
+	t->acc[i].ts_sum_ms += born * w;
 }
 
 #define BATCH 8192
@@ -74,8 +66,7 @@ static void count_one(const struct ht_alloc *v, const struct idx *ix, size_t n,
  * Every live allocation of the map: in batches (a million allocations in
  * about 120 syscalls), else key by key where the kernel lacks batches.
  */
-static void walk(int fd, const struct idx *ix, size_t n, uint64_t now_ms,
-		 uint64_t min_age_ms, struct age_row *rows, struct acc *acc)
+static void walk(int fd, const struct tally *t)
 {
 	__u64 *keys = malloc(BATCH * sizeof(*keys)), key, next, *prev = NULL;
 	struct ht_alloc *vals = malloc(BATCH * sizeof(*vals)), v;
@@ -93,7 +84,7 @@ static void walk(int fd, const struct idx *ix, size_t n, uint64_t now_ms,
 		if (err && errno != ENOENT)
 			break;
 		for (k = 0; k < cnt; k++)
-			count_one(&vals[k], ix, n, now_ms, min_age_ms, rows, acc);
+			count_one(&vals[k], t);
 		if (err)	/* ENOENT: that was the last batch */
 			goto out;
 		in = out;
@@ -105,7 +96,7 @@ static void walk(int fd, const struct idx *ix, size_t n, uint64_t now_ms,
 		key = next;
 		prev = &key;
 		if (!bpf_map_lookup_elem(fd, &key, &v))
-			count_one(&v, ix, n, now_ms, min_age_ms, rows, acc);
+			count_one(&v, t);
 	}
 out:
 	free(keys);
@@ -136,22 +127,23 @@ int ages_collect(int allocs_fd, int maps_fd, struct profile *p,
 		 uint64_t min_age_ms, struct age_row **out)
 {
 	struct age_row *rows = calloc(p->n + 1, sizeof(*rows));
-	struct idx *ix = calloc(p->n + 1, sizeof(*ix));
 	struct acc *acc = calloc(p->n + 1, sizeof(*acc));
+	struct keyidx ix = {};
+	struct tally t = { &ix, p->now_ms, min_age_ms, rows, acc };
 	size_t i, k = 0;
+	int err = rows && acc ? keyidx_reserve(&ix, p->n) : -ENOMEM;
 
-	if (!rows || !ix || !acc) {
+	for (i = 0; !err && i < p->n; i++)
+		err = keyidx_put(&ix, &p->v[i].key, i);
+	if (err) {
 		free(rows);
-		free(ix);
 		free(acc);
-		return -ENOMEM;
+		keyidx_free(&ix);
+		return err;
 	}
-	for (i = 0; i < p->n; i++)
-		ix[i] = (struct idx){ p->v[i].key, i };
-	qsort(ix, p->n, sizeof(*ix), cmp_idx);
-	walk(allocs_fd, ix, p->n, p->now_ms, min_age_ms, rows, acc);
-	walk(maps_fd, ix, p->n, p->now_ms, min_age_ms, rows, acc);
-	free(ix);
+	walk(allocs_fd, &t);
+	walk(maps_fd, &t);
+	keyidx_free(&ix);
 	if (min_age_ms) {
 		/* keep the old part of each stack; entries stay sorted by
 		 * the new live bytes once re-sorted by the caller's order */

@@ -246,21 +246,15 @@ static bool judge(const struct trend *t, size_t si, struct leak_suspect *out)
  * steady pace since attach are on average half the span old; ones that
  * are replaced as fast as they come are young. Young means less likely.
  */
-static void weigh_age(struct leak_suspect *l, const struct profile *p)
+static void weigh_age(struct leak_suspect *l, const struct profile *p,
+		      const struct keyidx *ix)
 {
+	long i = keyidx_find(ix, &l->key);
 	double age = -1, factor;
-	size_t i;
 
-	for (i = 0; p && i < p->n; i++) {
-		const struct prof_entry *e = &p->v[i];
-
-		if (e->key.stack == l->key.stack && e->key.kind == l->key.kind &&
-		    e->agg.live_count > 0) {
-			age = (p->now_ms - (double)e->agg.ts_sum_ms /
-						   e->agg.live_count) / 1000.0;
-			break;
-		}
-	}
+	if (i >= 0 && p->v[i].agg.live_count > 0)
+		age = (p->now_ms - (double)p->v[i].agg.ts_sum_ms /
+					   p->v[i].agg.live_count) / 1000.0;
 	l->avg_age_s = age;
 	if (age < 0 || l->span_s <= 0)
 		return;
@@ -276,13 +270,21 @@ int trend_suspects(const struct trend *t, const struct profile *p,
 		   struct leak_suspect **out, size_t *n)
 {
 	struct leak_suspect *v = calloc(t->n ? t->n : 1, sizeof(*v));
+	struct keyidx ix = {};	/* p's entries by key, for their ages */
 	size_t i, k = 0;
+	int err = v ? 0 : -ENOMEM;
 
-	if (!v)
-		return -ENOMEM;
+	for (i = 0; !err && p && i < p->n; i++)
+		err = keyidx_put(&ix, &p->v[i].key, i);
+	if (err) {
+		free(v);
+		keyidx_free(&ix);
+		return err;
+	}
 	for (i = 0; i < t->n; i++)
 		if (judge(t, i, &v[k]))
-			weigh_age(&v[k++], p);
+			weigh_age(&v[k++], p, &ix);
+	keyidx_free(&ix);
 	/* series are kept in order of birth: rank ties in key order */
 	qsort(v, k, sizeof(*v), cmp_suspect_key);
 	qsort(v, k, sizeof(*v), cmp_score);
