@@ -21,6 +21,7 @@
 #include "report.h"
 #include "sample.h"
 #include "symbolize.h"
+#include "trend.h"
 #include "unwind.h"
 
 #define CHECK(c)                                                          \
@@ -400,10 +401,99 @@ static int t_sample_tables(void)
 	return 0;
 }
 
+/*
+ * The step-function trend against the dense one it replaced (a point per
+ * series per sample, every other point dropped past 128): over random
+ * births, changes and 0-byte holders, every series' points are the same.
+ */
+#define TS_KEYS 24
+#define TS_CAP 128
+
+struct dense {
+	struct trend_point p[TS_CAP];
+	size_t n;
+	int born;
+};
+
+static void dense_push(struct dense *d, uint64_t t, int64_t b)
+{
+	size_t i;
+
+	if (d->n == TS_CAP) {
+		for (i = 0; i < TS_CAP / 2; i++)
+			d->p[i] = d->p[2 * i + 1];
+		d->n = TS_CAP / 2;
+	}
+	d->p[d->n++] = (struct trend_point){ t, b };
+}
+
+static int t_trend_steps(void)
+{
+	static struct dense ref[TS_KEYS];
+	struct trend_point got[TS_CAP];
+	int held[TS_KEYS] = { 0 }, sample, k;
+	int64_t bytes[TS_KEYS] = { 0 };
+	struct trend t = {};
+	uint64_t now = 0, prev = 0;
+
+	srand(7);
+	for (sample = 0; sample < 1500; sample++) {
+		prev = now;
+		now = 1000 + sample * 1000ULL + rand() % 7;
+		CHECK(!trend_begin(&t, now));
+		for (k = 0; k < TS_KEYS; k++) {
+			struct ht_agg_key key = { .stack = 1000 + k * 7919,
+						  .kind = k % 3 };
+			int r = rand() % 100, h = held[k];
+			int64_t b = bytes[k];
+
+			/* slow stacks (k odd) change rarely, fast ones often */
+			if (r < (k & 1 ? 3 : 40)) {
+				h = rand() % 5 != 0;
+				b = h ? (rand() % 4 ? rand() % 1000 : 0) : 0;
+			}
+			if (sample < k * 40 && !held[k])
+				h = 0;	/* births spread over the run */
+			if (h != held[k] || b != bytes[k] || r == 99)
+				CHECK(!trend_set(&t, &key, h, b));
+			held[k] = h;
+			bytes[k] = b;
+			if (h && !ref[k].born) {
+				ref[k].born = 1;
+				if (sample)
+					dense_push(&ref[k], prev, 0);
+			}
+			if (ref[k].born)
+				dense_push(&ref[k], now, h ? b : 0);
+		}
+		for (k = 0; k < TS_KEYS; k++) {
+			struct ht_agg_key key = { .stack = 1000 + k * 7919,
+						  .kind = k % 3 };
+			long i = keyidx_find(&t.idx, &key);
+			size_t n, j;
+
+			CHECK((i >= 0) == ref[k].born);
+			if (i < 0)
+				continue;
+			n = trend_points(&t, i, got);
+			CHECK(n == ref[k].n);
+			for (j = 0; j < n; j++)
+				CHECK(got[j].t_ms == ref[k].p[j].t_ms &&
+				      got[j].bytes == ref[k].p[j].bytes);
+		}
+	}
+	/* the changes kept stay bounded by compaction */
+	for (k = 0; k < (int)t.n; k++)
+		CHECK(t.v[k].n <= 2 * TS_CAP);
+	trend_free(&t);
+	return 0;
+}
+
 static const struct {
 	const char *name;
 	int (*fn)(void);
 } tests[] = {
+	{ "trend_steps", t_trend_steps },
 	{ "probeplace_libs", t_probeplace_libs },
 	{ "probeplace_rules", t_probeplace_rules },
 	{ "symbolize_self", t_symbolize_self },
