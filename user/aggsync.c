@@ -220,6 +220,22 @@ int aggsync_profile(const struct aggsync *s, uint64_t now_ms,
 	return 0;
 }
 
+long aggsync_stale(struct aggsync *s)
+{
+	struct aggsync fresh = { .aggs_fd = s->aggs_fd };
+	long stale = 0;
+	size_t i;
+	int err = read_all(&fresh);
+
+	for (i = 0; !err && i < fresh.n; i++) {
+		const struct ht_agg *a = aggsync_get(s, &fresh.v[i].key);
+
+		stale += !a || !same_counts(a, &fresh.v[i]);
+	}
+	aggsync_free(&fresh);
+	return err ? err : stale;
+}
+
 void aggsync_free(struct aggsync *s)
 {
 	ring_buffer__free(s->rb);

@@ -51,6 +51,12 @@ const struct ht_agg *aggsync_get(const struct aggsync *s,
  */
 int aggsync_profile(const struct aggsync *s, uint64_t now_ms,
 		    struct profile *p);
+/*
+ * Self-check (heaptrail -v, at exit): read every aggregate afresh and
+ * count the stacks whose copy differs. 0 when the copy is exact and
+ * nothing changed since the last update.
+ */
+long aggsync_stale(struct aggsync *s);
 void aggsync_free(struct aggsync *s);
 
 #endif

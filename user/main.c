@@ -1138,6 +1138,12 @@ int main(int argc, char **argv)
 	/* report before detaching: probes go away one by one, and a free
 	 * probe removed before malloc's would leave phantom allocations */
 	report(&s, true);
+	if (s.o.verbose)
+		fprintf(stderr,
+			"heaptrail: aggregates: %llu full reads, %llu stacks read as changed, %ld stale at the end\n",
+			(unsigned long long)s.agg.full_reads,
+			(unsigned long long)s.agg.key_reads,
+			aggsync_stale(&s.agg));
 	rc = s.write_failed ? 1 : 0;
 out:
 	detach_all(&s.links);
