@@ -57,7 +57,27 @@ struct {
 
 __u32 unwind_gen;
 
+/*
+ * The top of the user stack, copied once per walk: most frames of a stack
+ * lie within a few hundred bytes of sp, and one copy costs about what
+ * two single-word bpf_probe_read_user() calls do.
+ */
+#define STACK_WIN 1024	/* power of two */
+
+struct stack_win {
+	__u8 b[STACK_WIN];
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct stack_win);
+} stackwin SEC(".maps");
+
 struct walk {
+	struct stack_win *win;
+	__u64 win_lo, win_len;	/* user addresses [win_lo, win_lo + win_len) */
 	__u64 pc, sp, bp;
 	__u64 hash;
 	struct ht_stack *st;
@@ -150,6 +170,30 @@ static __always_inline __u64 mix(__u64 h, __u64 v)
 	return h ^ (h >> 29);
 }
 
+/*
+ * A word of the user stack: from the window, else read on its own. A
+ * global function, so the verifier checks it once: inlined, its branches
+ * multiplied the walk's states past the verifier's limit.
+ */
+__noinline int uword_at(const struct stack_win *win, __u64 lo, __u64 len,
+			__u64 addr, __u64 *v)
+{
+	__u64 off = addr - lo;
+
+	if (!v)
+		return -1;
+	if (win && addr >= lo && off + 8 <= len && off <= STACK_WIN - 8) {
+		*v = *(__u64 *)&win->b[off];
+		return 0;
+	}
+	return bpf_probe_read_user(v, sizeof(*v), (void *)addr);
+}
+
+static __always_inline int uword(struct walk *w, __u64 addr, __u64 *v)
+{
+	return uword_at(w->win, w->win_lo, w->win_len, addr, v);
+}
+
 static const struct ht_urow stop_row = { .cfa_reg = HT_CFA_STOP };
 
 /*
@@ -207,22 +251,10 @@ static long walk_step(__u32 i, struct walk *w)
 		if (r->cfa_reg == HT_CFA_STOP)
 			return 1;
 		cfa = (r->cfa_reg == HT_CFA_SP ? w->sp : w->bp) + r->cfa_off;
-		if (r->bp_saved && r->bp_off == -16) {
-			/* push %rbp right after the call: one read for both */
-			__u64 fr[2];
-
-			if (bpf_probe_read_user(fr, sizeof(fr), (void *)(cfa - 16)))
-				return 1;
-			bp = fr[0];
-			ra = fr[1];
-		} else {
-			if (bpf_probe_read_user(&ra, sizeof(ra), (void *)(cfa - 8)))
-				return 1;
-			if (r->bp_saved &&
-			    bpf_probe_read_user(&bp, sizeof(bp),
-						(void *)(cfa + r->bp_off)))
-				return 1;
-		}
+		if (uword(w, cfa - 8, &ra))
+			return 1;
+		if (r->bp_saved && uword(w, cfa + r->bp_off, &bp))
+			return 1;
 		w->sp = cfa;
 		w->bp = bp;
 		w->pc = ra;
@@ -232,15 +264,9 @@ static long walk_step(__u32 i, struct walk *w)
 	/* frame pointer: [bp] = caller's bp, [bp + 8] = return address */
 	if (!bp || bp < w->sp)
 		return 1;
-	{
-		__u64 fr[2];
-
-		if (bpf_probe_read_user(fr, sizeof(fr), (void *)bp))
-			return 1;
-		w->sp = bp + 16;
-		w->bp = fr[0];
-		w->pc = fr[1];
-	}
+	if (uword(w, bp, &w->bp) || uword(w, bp + 8, &w->pc))
+		return 1;
+	w->sp = bp + 16;
 	return 0;
 }
 
@@ -259,6 +285,21 @@ static __always_inline __u64 capture_stack(void *stacks, __u64 pc, __u64 sp,
 	w.st = bpf_map_lookup_elem(&scratch, &zero);
 	if (!w.st)
 		return 0;
+	w.win = bpf_map_lookup_elem(&stackwin, &zero);
+	if (w.win) {
+		/* the stack may end within the window: then up to the end
+		 * of sp's page, which is mapped */
+		__u64 len = 4096 - (sp & 4095);
+
+		if (!bpf_probe_read_user(w.win->b, STACK_WIN, (void *)sp))
+			len = STACK_WIN;
+		else if (len > STACK_WIN ||
+			 bpf_probe_read_user(w.win->b, len & (STACK_WIN - 1),
+					     (void *)sp))
+			len = 0;
+		w.win_lo = sp;
+		w.win_len = len;
+	}
 	bpf_loop(HT_MAX_FRAMES + 1, walk_step, &w, 0);
 	if (w.n < HT_MAX_FRAMES)
 		w.st->ips[w.n & (HT_MAX_FRAMES - 1)] = 0;
