@@ -206,7 +206,7 @@ int aggsync_profile(const struct aggsync *s, uint64_t now_ms,
 		const struct ht_agg *a = &s->v[i];
 		struct prof_entry *e;
 
-		if (a->live_bytes <= 0 && a->live_count <= 0)
+		if (a->live_bytes <= 0 && a->live_count <= 0 && !a->alloc_count)
 			continue;
 		if (grow(&p->v, p->n, &cap, sizeof(*p->v))) {
 			profile_free(p);

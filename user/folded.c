@@ -3,7 +3,6 @@
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "folded.h"
 #include "outfile.h"
@@ -53,7 +52,7 @@ static char *stack_text(const struct prof_entry *e, struct symbolizer *s)
 			fputc(';', f);
 		}
 	}
-	fputs(kind_name(e->key.kind), f);
+	fputs(kind_frame(e->key.kind), f);
 	if (fclose(f)) {
 		free(buf);
 		return NULL;
@@ -104,24 +103,15 @@ struct fill_arg {
 	struct symbolizer *s;
 };
 
+/*
+ * The folded format has no comments, and flamegraph.pl and difffolded.pl
+ * warn about any line that is not a stack: the file holds stacks alone.
+ * Who and when are in the file name, the pprof file and the JSON.
+ */
 static int fill(FILE *f, void *arg)
 {
 	struct fill_arg *a = arg;
-	time_t now = time(NULL);
-	char when[32];
 
-	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", gmtime(&now));
-	fprintf(f, "# heaptrail outstanding bytes: pid=%d comm=", a->m->pid);
-	put_name(f, a->m->comm ? a->m->comm : "?");
-	fputs(" cmdline=", f);
-	put_name(f, a->m->cmdline ? a->m->cmdline : "?");
-	fprintf(f, " interval=%gs", a->m->interval_s);
-	if (a->m->sample_bytes)
-		fprintf(f, " sampled=%" PRIu64 "B estimates",
-			a->m->sample_bytes);
-	if (a->m->faults)
-		fputs(" mode=page_faults", f);
-	fprintf(f, " time=%s\n", when);
 	return folded_fill(f, a->p, a->s);
 }
 

@@ -82,6 +82,39 @@ static void frames(FILE *out, const struct prof_entry *e, struct symbolizer *s)
 	fputc(']', out);
 }
 
+/* One stack of the "stacks" array, of rank i + 1. */
+static void entry(FILE *out, const struct profile *p, size_t i,
+		  struct symbolizer *s, const struct report_opts *o, bool first)
+{
+	const struct prof_entry *e = &p->v[i];
+	int64_t total = profile_total_bytes(p);
+	double age = e->agg.live_count > 0 ?
+		(p->now_ms - (double)e->agg.ts_sum_ms / e->agg.live_count) / 1000.0 : 0;
+
+	fprintf(out,
+		"%s{\"rank\":%zu,\"kind\":\"%s\",\"live_bytes\":%" PRId64
+		",\"live_count\":%" PRId64 ",\"alloc_bytes\":%" PRIu64
+		",\"alloc_count\":%" PRIu64 ",\"free_bytes\":%" PRIu64
+		",\"free_count\":%" PRIu64 ",\"share\":%.4f,\"avg_age_s\":%.3f,",
+		first ? "" : ",", i + 1, kind_name(e->key.kind),
+		(int64_t)e->agg.live_bytes, (int64_t)e->agg.live_count,
+		(uint64_t)e->agg.alloc_bytes, (uint64_t)e->agg.alloc_count,
+		(uint64_t)e->agg.free_bytes, (uint64_t)e->agg.free_count,
+		total > 0 ? (double)e->agg.live_bytes / total : 0.0, age);
+	if (o->ages) {
+		int b;
+
+		fprintf(out, "\"oldest_age_s\":%.3f,\"age_histogram\":{",
+			o->ages[i].oldest_ms / 1000.0);
+		for (b = 0; b < AGE_BUCKETS; b++)
+			fprintf(out, "%s\"%s\":%" PRIu64, b ? "," : "",
+				age_bucket_names[b], o->ages[i].hist[b]);
+		fputs("},", out);
+	}
+	frames(out, e, s);
+	fputc('}', out);
+}
+
 void report_json(FILE *out, const struct profile *p, struct symbolizer *s,
 		 const struct report_opts *o)
 {
@@ -98,7 +131,7 @@ void report_json(FILE *out, const struct profile *p, struct symbolizer *s,
 	int64_t total = profile_total_bytes(p);
 	char when[32];
 	time_t now = time(NULL);
-	size_t i, shown;
+	size_t i, n, shown;
 
 	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", gmtime(&now));
 	fprintf(out, "{\"heaptrail\":1,\"pid\":%d,\"comm\":", o->pid);
@@ -143,41 +176,29 @@ void report_json(FILE *out, const struct profile *p, struct symbolizer *s,
 			"%s{\"stack\":%ld,\"kind\":\"%s\",\"rate_bytes_per_min\":%.1f,"
 			"\"confidence\":\"%s\",\"r2\":%.4f,\"growing_share\":%.4f,"
 			"\"samples\":%zu,\"span_s\":%.3f,\"growth_bytes\":%" PRId64
-			",\"avg_age_s\":%.3f}",
+			",\"avg_age_s\":%.3f,\"reason\":\"%s\"",
 			i ? "," : "", report_find(p, &l->key) + 1,
 			kind_name(l->key.kind), l->rate,
 			leak_confidence_name(l->confidence), l->r2, l->growing,
-			l->samples, l->span_s, l->growth, l->avg_age_s);
-	}
-	shown = p->n < (size_t)o->top ? p->n : (size_t)o->top;
-	fprintf(out, "],\"stacks_total\":%zu,\"stacks\":[", p->n);
-	for (i = 0; i < shown; i++) {
-		const struct prof_entry *e = &p->v[i];
-		double age = e->agg.live_count > 0 ?
-			(p->now_ms - (double)e->agg.ts_sum_ms / e->agg.live_count) / 1000.0 : 0;
-
-		fprintf(out,
-			"%s{\"rank\":%zu,\"kind\":\"%s\",\"live_bytes\":%" PRId64
-			",\"live_count\":%" PRId64 ",\"alloc_bytes\":%" PRIu64
-			",\"alloc_count\":%" PRIu64 ",\"free_bytes\":%" PRIu64
-			",\"free_count\":%" PRIu64 ",\"share\":%.4f,\"avg_age_s\":%.3f,",
-			i ? "," : "", i + 1, kind_name(e->key.kind),
-			(int64_t)e->agg.live_bytes, (int64_t)e->agg.live_count,
-			(uint64_t)e->agg.alloc_bytes, (uint64_t)e->agg.alloc_count,
-			(uint64_t)e->agg.free_bytes, (uint64_t)e->agg.free_count,
-			total > 0 ? (double)e->agg.live_bytes / total : 0.0, age);
-		if (o->ages) {
-			int b;
-
-			fprintf(out, "\"oldest_age_s\":%.3f,\"age_histogram\":{",
-				o->ages[i].oldest_ms / 1000.0);
-			for (b = 0; b < AGE_BUCKETS; b++)
-				fprintf(out, "%s\"%s\":%" PRIu64, b ? "," : "",
-					age_bucket_names[b], o->ages[i].hist[b]);
-			fputs("},", out);
-		}
-		frames(out, e, s);
+			l->samples, l->span_s, l->growth, l->avg_age_s,
+			leak_reason_name(l->reason));
+		if (l->reason == LEAK_NEVER_FREED)
+			fprintf(out,
+				",\"allocations\":%" PRIu64
+				",\"others_freed_share\":%.4f,\"chance\":%.3g",
+				l->allocs, l->others_freed, l->chance);
 		fputc('}', out);
+	}
+	shown = p->nlive < (size_t)o->top ? p->nlive : (size_t)o->top;
+	fprintf(out, "],\"stacks_total\":%zu,\"stacks\":[", p->nlive);
+	for (i = 0; i < shown; i++)
+		entry(out, p, i, s, o, !i);
+	/* suspects below the top, so that every suspect's stack is here */
+	for (i = 0, n = shown; i < o->nsus; i++) {
+		long k = report_find(p, &o->sus[i].key);
+
+		if (k >= (long)shown)
+			entry(out, p, k, s, o, !n++);
 	}
 	fputs("]}\n", out);
 	fflush(out);

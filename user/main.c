@@ -671,7 +671,7 @@ static void report(struct session *s, bool final)
 			strerror(-err));
 		return;
 	}
-	if (!trend_suspects(&s->trend, &p, &sus, &ro.nsus))
+	if (!trend_suspects(&s->trend, &p, &sus, &ro.nsus, &ro.scan))
 		ro.sus = sus;
 	if (s->have_mem) {
 		ro.mem = &s->mem;

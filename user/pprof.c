@@ -160,7 +160,7 @@ struct pp {
 	struct tab loc_ids;		/* address (or LEAF|function) -> location */
 	uint32_t nfuncs, nlocs, nmaps;
 	uint32_t *map_ids;		/* by index in s->maps, 0 if unused */
-	bool *map_funcs;		/* some location got a function name */
+	uint8_t *map_funcs;		/* MF_* that some location had */
 	char *own[8];			/* strings made here, freed at the end */
 	int nown;
 };
@@ -282,6 +282,14 @@ static void put_location(struct pp *pp, uint32_t id, uint32_t map,
  */
 #define LEAF (1ULL << 63)
 
+/* What a mapping's locations carry: pprof's Mapping.has_* fields. */
+enum {
+	MF_FUNCTIONS = 1,
+	MF_FILENAMES = 2,
+	MF_LINES = 4,
+	MF_INLINE = 8,	/* from DWARF, which resolves inlined calls */
+};
+
 static uint32_t leaf_loc(struct pp *pp, const char *name)
 {
 	uint32_t func = func_id(pp, name, NULL), id;
@@ -318,7 +326,11 @@ static uint32_t ip_loc(struct pp *pp, uint64_t ip)
 			pp->map_ids[mi] = ++pp->nmaps;
 		map = pp->map_ids[mi];
 		if (f[n - 1].func)
-			pp->map_funcs[mi] = true;
+			pp->map_funcs[mi] |= MF_FUNCTIONS;
+		if (f[n - 1].file)
+			pp->map_funcs[mi] |= MF_FILENAMES | MF_INLINE;
+		if (f[n - 1].line > 0)
+			pp->map_funcs[mi] |= MF_LINES;
 	}
 	/* unresolved: mapping and address only, pprof shows module+addr */
 	for (i = 0; i < n; i++) {
@@ -353,14 +365,17 @@ static void put_mappings(struct pp *pp)
 		pb_uint(b, 5, str_id(pp, pm->path[0] ? pm->path : "[anon]"));
 		if (mod && mod->img)
 			pb_uint(b, 6, str_id(pp, mod->img->build_id));
-		pb_uint(b, 7, pp->map_funcs[i]);
+		pb_uint(b, 7, !!(pp->map_funcs[i] & MF_FUNCTIONS));
+		pb_uint(b, 8, !!(pp->map_funcs[i] & MF_FILENAMES));
+		pb_uint(b, 9, !!(pp->map_funcs[i] & MF_LINES));
+		pb_uint(b, 10, !!(pp->map_funcs[i] & MF_INLINE));
 		pb_end(b, at);
 	}
 }
 
 static void put_sample(struct pp *pp, const struct prof_entry *e)
 {
-	const char *kind = kind_name(e->key.kind);
+	const char *kind = kind_frame(e->key.kind);
 	uint64_t locs[HT_MAX_FRAMES + 2], vals[4] = {
 		e->agg.live_bytes, e->agg.live_count,
 		e->agg.alloc_bytes, e->agg.alloc_count,
@@ -386,7 +401,7 @@ static void put_sample(struct pp *pp, const struct prof_entry *e)
 	pb_end(b, sub);
 	sub = pb_begin(b, 3);
 	pb_uint(b, 1, str_id(pp, "kind"));
-	pb_uint(b, 2, str_id(pp, kind));
+	pb_uint(b, 2, str_id(pp, kind_name(e->key.kind)));
 	pb_end(b, sub);
 	pb_end(b, at);
 }
@@ -493,9 +508,10 @@ int pprof_fill(FILE *f, const struct profile *p, struct symbolizer *s,
 			put_comment(&pp, "mode",
 				    "page faults: objects are anonymous pages first written, 4096 bytes each");
 	}
+	/* every stack with activity: one that freed all it allocated has
+	 * inuse 0 and its alloc_space and alloc_objects, as in Go's */
 	for (i = 0; i < p->n; i++)
-		if (p->v[i].agg.live_bytes > 0 || p->v[i].agg.live_count > 0)
-			put_sample(&pp, &p->v[i]);
+		put_sample(&pp, &p->v[i]);
 	put_mappings(&pp);
 	/* last, when every string is in: the table is its order in the file */
 	for (i = 0; i < pp.nstrs; i++)

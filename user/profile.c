@@ -39,6 +39,27 @@ const char *kind_name(uint32_t kind)
 	return kind < HT_NKINDS && names[kind] ? names[kind] : "?";
 }
 
+const char *kind_frame(uint32_t kind)
+{
+	static const char *const frames[HT_NKINDS] = {
+		[HT_MALLOC] = "[malloc]",
+		[HT_CALLOC] = "[calloc]",
+		[HT_REALLOC] = "[realloc]",
+		[HT_REALLOCARRAY] = "[reallocarray]",
+		[HT_POSIX_MEMALIGN] = "[posix_memalign]",
+		[HT_ALIGNED_ALLOC] = "[aligned_alloc]",
+		[HT_MEMALIGN] = "[memalign]",
+		[HT_VALLOC] = "[valloc]",
+		[HT_PVALLOC] = "[pvalloc]",
+		[HT_FREE] = "[free]",
+		[HT_MMAP] = "[mmap]",
+		[HT_BRK] = "[brk]",
+		[HT_FAULT] = "[page_fault]",
+	};
+
+	return kind < HT_NKINDS && frames[kind] ? frames[kind] : "[?]";
+}
+
 uint64_t monotonic_ms(void)
 {
 	struct timespec ts;
@@ -81,12 +102,27 @@ static int read_counters(int fd, uint64_t *out)
 	return 0;
 }
 
+static bool holds(const struct prof_entry *e)
+{
+	return e->agg.live_bytes > 0 || e->agg.live_count > 0;
+}
+
+/* Sorted by live bytes, the stacks that hold something come first. */
+static void count_live(struct profile *p)
+{
+	p->nlive = 0;
+	while (p->nlive < p->n && holds(&p->v[p->nlive]))
+		p->nlive++;
+}
+
 int profile_finish(struct profile *p, int counters_fd)
 {
 	int err = read_counters(counters_fd, p->counters);
 
-	if (!err)
+	if (!err) {
 		qsort(p->v, p->n, sizeof(*p->v), cmp_live);
+		count_live(p);
+	}
 	return err;
 }
 
@@ -96,7 +132,7 @@ void profile_free(struct profile *p)
 	free(p->frames);
 	p->v = NULL;
 	p->frames = NULL;
-	p->n = 0;
+	p->n = p->nlive = 0;
 }
 
 static int cmp_index(const void *a, const void *b, void *arg)
@@ -128,6 +164,7 @@ int profile_sort(struct profile *p, void *rows, size_t elem)
 			memcpy(r + i * elem, (char *)rows + ord[i] * elem, elem);
 	}
 	memcpy(p->v, v, p->n * sizeof(*v));
+	count_live(p);
 	if (r)
 		memcpy(rows, r, p->n * elem);
 	free(ord);

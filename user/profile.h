@@ -23,8 +23,11 @@ struct prof_totals {
 
 /* Everything a report, a folded file or a test needs, at one instant. */
 struct profile {
-	struct prof_entry *v;	/* live stacks, most outstanding bytes first */
-	size_t n;
+	/* stacks with activity since attach, most outstanding bytes first:
+	 * the first nlive hold something, the rest allocated and freed it
+	 * all (pprof's alloc_space and alloc_objects count them) */
+	struct prof_entry *v;
+	size_t n, nlive;
 	uint64_t *frames;	/* where ips point, if the profile owns them */
 	struct prof_totals heap, mmap, brk;
 	struct prof_totals faults;	/* --faults: pages first written */
@@ -39,6 +42,11 @@ int64_t profile_total_bytes(const struct profile *p);
 /* Sort p by live bytes, carrying a parallel array of elem-sized rows. */
 int profile_sort(struct profile *p, void *rows, size_t elem);
 const char *kind_name(uint32_t kind);
+/*
+ * The leaf frame of a kind in folded and pprof stacks: bracketed, a name
+ * no function has (libc's mmap wrapper is often the frame above it).
+ */
+const char *kind_frame(uint32_t kind);
 uint64_t monotonic_ms(void);
 
 #endif

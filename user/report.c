@@ -138,48 +138,112 @@ static void print_memory(FILE *out, const struct profile *p,
 		fmt_bytes(profile_total_bytes(p), b5, sizeof(b5)));
 }
 
-/* One line per suspect, its stack cut to the frames that tell most. */
+#define MAX_SUSPECTS 5	/* suspects a report lists */
+
+/* The few frames that tell most: the allocator's own are skipped. */
+static void print_short_stack(FILE *out, const struct prof_entry *e,
+			      struct symbolizer *s)
+{
+	int j, shown;
+
+	/* C++ operator new is the allocator here, not the leaker */
+	for (j = 0, shown = 0; j < e->nips && shown < 4; j++) {
+		struct frame f;
+
+		symbolizer_resolve(s, e->ips[j], true, &f);
+		if (f.alloc && !shown && j + 1 < e->nips)
+			continue;
+		fprintf(out, "%s%s", shown++ ? " < " : " ",
+			f.func ? f.func : f.module ? f.module : "?");
+	}
+}
+
+static void print_suspect(FILE *out, size_t i, const struct leak_suspect *l)
+{
+	char b1[32], b2[32];
+
+	if (l->reason == LEAK_NEVER_FREED) {
+		fprintf(out,
+			"  %zu. %s in %" PRIu64
+			" allocations since attach, none freed (the program freed %.0f%% of its others), %s confidence, avg age %.1f s, %s",
+			i + 1, fmt_bytes(l->growth, b1, sizeof(b1)), l->allocs,
+			l->others_freed * 100,
+			leak_confidence_name(l->confidence), l->avg_age_s,
+			kind_name(l->key.kind));
+		return;
+	}
+	fprintf(out,
+		"  %zu. %s%s/min, %s confidence (R2 %.2f, grew in %.0f%% of %zu samples over %.0f s, avg age %.1f s), %s",
+		i + 1, l->rate >= 0 ? "+" : "", fmt_bytes(l->rate, b2, sizeof(b2)),
+		leak_confidence_name(l->confidence), l->r2, l->growing * 100,
+		l->samples, l->span_s, l->avg_age_s < 0 ? 0 : l->avg_age_s,
+		kind_name(l->key.kind));
+}
+
+/*
+ * One line per suspect, its stack cut to the frames that tell most. A
+ * run too short to rank growth says so, and how many stacks it saw
+ * allocate without a single free.
+ */
 static void print_suspects(FILE *out, const struct profile *p,
 			   struct symbolizer *s, const struct report_opts *o)
 {
-	char b1[32];
+	const struct leak_scan *sc = &o->scan;
 	size_t i;
-	int j, shown;
 
+	fprintf(out, "suspected leaks");
+	if (sc->too_short)
+		fprintf(out, ": %.1f s: too short to rank growth; %zu stack%s never freed",
+			sc->span_s, sc->never_freed,
+			sc->never_freed == 1 ? "" : "s");
 	if (!o->nsus) {
-		fprintf(out, "suspected leaks: none\n");
+		fprintf(out, sc->too_short ? "\n" : ": none\n");
 		return;
 	}
-	fprintf(out, "suspected leaks (sustained growth since attach):\n");
-	for (i = 0; i < o->nsus && i < 5; i++) {
+	fprintf(out, sc->too_short ? ":\n" :
+		" (sustained growth, or never freed since attach):\n");
+	for (i = 0; i < o->nsus && i < MAX_SUSPECTS; i++) {
 		const struct leak_suspect *l = &o->sus[i];
 		long k = report_find(p, &l->key);
 
-		fprintf(out,
-			"  %zu. %s%s/min, %s confidence (R2 %.2f, grew in %.0f%% of %zu samples over %.0f s, avg age %.1f s), %s",
-			i + 1, l->rate >= 0 ? "+" : "",
-			fmt_bytes(l->rate, b1, sizeof(b1)),
-			leak_confidence_name(l->confidence), l->r2,
-			l->growing * 100, l->samples, l->span_s,
-			l->avg_age_s < 0 ? 0 : l->avg_age_s,
-			kind_name(l->key.kind));
-		if (k < 0) {
-			fprintf(out, "\n");
-			continue;
-		}
-		fprintf(out, ", stack #%ld:", k + 1);
-		/* C++ operator new is the allocator here, not the leaker */
-		for (j = 0, shown = 0; j < p->v[k].nips && shown < 4; j++) {
-			struct frame f;
-
-			symbolizer_resolve(s, p->v[k].ips[j], true, &f);
-			if (f.alloc && !shown && j + 1 < p->v[k].nips)
-				continue;
-			fprintf(out, "%s%s", shown++ ? " < " : " ",
-				f.func ? f.func : f.module ? f.module : "?");
+		print_suspect(out, i, l);
+		if (k >= 0) {
+			fprintf(out, ", stack #%ld:", k + 1);
+			print_short_stack(out, &p->v[k], s);
 		}
 		fprintf(out, "\n");
 	}
+}
+
+static void print_entry(FILE *out, const struct profile *p, size_t i,
+			struct symbolizer *s, const struct report_opts *o,
+			struct unsym *u)
+{
+	const struct prof_entry *e = &p->v[i];
+	int64_t total = profile_total_bytes(p);
+	double age = 0;
+	char b1[32];
+	int j;
+
+	if (e->agg.live_count > 0)
+		age = (p->now_ms - (double)e->agg.ts_sum_ms /
+					   e->agg.live_count) / 1000.0;
+	fprintf(out,
+		"#%zu %" PRId64 " bytes (%s) in %" PRId64
+		" %s, %.1f%% of total, avg age %.1f s, ",
+		i + 1, (int64_t)e->agg.live_bytes,
+		fmt_bytes(e->agg.live_bytes, b1, sizeof(b1)),
+		(int64_t)e->agg.live_count,
+		e->key.kind == HT_FAULT ? "pages" :
+		e->agg.live_count == 1 ? "allocation" : "allocations",
+		total > 0 ? 100.0 * e->agg.live_bytes / total : 0.0, age);
+	if (o->ages)
+		print_ages(out, &o->ages[i]);
+	fprintf(out, "%s\n", kind_name(e->key.kind));
+	if (!e->nips)
+		fprintf(out, "        [stack not recorded: map full]\n");
+	for (j = 0; j < e->nips; j++)
+		print_frame(out, s, e->ips[j], u);
 }
 
 void report_print(FILE *out, const struct profile *p, struct symbolizer *s,
@@ -241,33 +305,23 @@ void report_print(FILE *out, const struct profile *p, struct symbolizer *s,
 		PRIu64 " allocator calls made inside another (counted once)\n",
 		c[HT_C_UNKNOWN_FREE], c[HT_C_NESTED]);
 
-	shown = p->n < (size_t)o->top ? p->n : (size_t)o->top;
-	fprintf(out, "top %zu of %zu stacks by outstanding bytes", shown, p->n);
+	shown = p->nlive < (size_t)o->top ? p->nlive : (size_t)o->top;
+	fprintf(out, "top %zu of %zu stacks by outstanding bytes", shown,
+		p->nlive);
 	if (o->min_age)
 		fprintf(out, " (allocations at least %.1f s old)", o->min_age);
 	fprintf(out, ":\n");
-	for (i = 0; i < shown; i++) {
-		const struct prof_entry *e = &p->v[i];
-		double age = 0;
+	for (i = 0; i < shown; i++)
+		print_entry(out, p, i, s, o, &u);
+	/* a suspect is always shown whole, even below the top */
+	for (i = 0, j = 0; i < o->nsus && i < MAX_SUSPECTS; i++) {
+		long k = report_find(p, &o->sus[i].key);
 
-		if (e->agg.live_count > 0)
-			age = (p->now_ms - (double)e->agg.ts_sum_ms /
-						   e->agg.live_count) / 1000.0;
-		fprintf(out,
-			"#%zu %" PRId64 " bytes (%s) in %" PRId64
-			" %s, %.1f%% of total, avg age %.1f s, ",
-			i + 1, (int64_t)e->agg.live_bytes,
-			fmt_bytes(e->agg.live_bytes, b1, sizeof(b1)),
-			(int64_t)e->agg.live_count,
-			e->key.kind == HT_FAULT ? "pages" : "allocations",
-			total > 0 ? 100.0 * e->agg.live_bytes / total : 0.0, age);
-		if (o->ages)
-			print_ages(out, &o->ages[i]);
-		fprintf(out, "%s\n", kind_name(e->key.kind));
-		if (!e->nips)
-			fprintf(out, "        [stack not recorded: map full]\n");
-		for (j = 0; j < e->nips; j++)
-			print_frame(out, s, e->ips[j], &u);
+		if (k < (long)shown)
+			continue;
+		if (!j++)
+			fprintf(out, "suspected leaks below the top %zu:\n", shown);
+		print_entry(out, p, k, s, o, &u);
 	}
 	print_trailer(out, s, &before, &u);
 	fprintf(out, "\n");

@@ -21,6 +21,7 @@ struct report_opts {
 	bool final;
 	const struct leak_suspect *sus;	/* most likely leak first */
 	size_t nsus;
+	struct leak_scan scan;	/* what the ranking could tell */
 	const struct proc_mem *mem;	/* now; NULL if unknown */
 	const struct proc_mem *mem0;	/* at attach */
 	const struct age_row *ages;	/* per p->v entry, or NULL */

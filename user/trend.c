@@ -49,6 +49,8 @@ int trend_begin(struct trend *t, uint64_t now_ms)
 	for (i = 0; i < t->nc; i++)
 		if ((err = push_time(&t->c[i], now_ms)))
 			return err;
+	if (!t->samples)
+		t->first_ms = now_ms;
 	t->prev_ms = t->now_ms;
 	t->now_ms = now_ms;
 	t->samples++;
@@ -224,6 +226,7 @@ static bool judge(const struct trend *t, size_t si, struct leak_suspect *out)
 		return false;
 	memset(out, 0, sizeof(*out));
 	out->key = ser->key;
+	out->reason = LEAK_GROWTH;
 	out->rate = slope * 60000.0;
 	out->recent_rate = rslope * 60000.0;
 	out->r2 = r2;
@@ -266,10 +269,75 @@ static void weigh_age(struct leak_suspect *l, const struct profile *p,
 		l->confidence--;
 }
 
-int trend_suspects(const struct trend *t, const struct profile *p,
-		   struct leak_suspect **out, size_t *n)
+/*
+ * The postmortem signal that outlives growth: a stack that allocated
+ * many times since attach and never freed, in a program that freed most
+ * of what it allocated elsewhere. Were its allocations as likely to be
+ * freed as the others, all n staying has the chance (1 - q)^n. Only
+ * allocations old enough to have been freed count: young ones may be
+ * in use.
+ */
+#define NEVER_FREED_MIN_ALLOCS 8
+#define NEVER_FREED_MIN_AGE_S 1.0
+
+static bool is_heap(uint32_t kind)
 {
-	struct leak_suspect *v = calloc(t->n ? t->n : 1, sizeof(*v));
+	return kind != HT_MMAP && kind != HT_BRK && kind != HT_FAULT;
+}
+
+static size_t never_freed(const struct profile *p, uint64_t span_ms,
+			  const struct keyidx *sus, struct leak_suspect *v,
+			  size_t *nv, size_t cap)
+{
+	/* the totals: p lists only stacks that hold something */
+	uint64_t allocs = p->heap.alloc_count, frees = p->heap.free_count;
+	size_t i, stacks = 0;
+	for (i = 0; i < p->n; i++) {
+		const struct prof_entry *e = &p->v[i];
+		uint64_t n = e->agg.alloc_count;
+		uint64_t others = allocs > n ? allocs - n : 0;
+		double q, chance, age, min_s = span_ms / 1000.0;
+		struct leak_suspect *l;
+
+		if (!is_heap(e->key.kind) || !n || e->agg.free_count)
+			continue;
+		stacks++;
+		if (n < NEVER_FREED_MIN_ALLOCS || !others || *nv >= cap ||
+		    keyidx_find(sus, &e->key) >= 0)
+			continue;
+		q = (double)frees / others;
+		if (q > 1)
+			q = 1;
+		chance = pow(1 - q, (double)n);
+		age = e->agg.live_count > 0 ?
+			(p->now_ms - (double)e->agg.ts_sum_ms / e->agg.live_count) / 1000.0 : 0;
+		if (chance >= 0.05 || age < NEVER_FREED_MIN_AGE_S)
+			continue;
+		l = &v[(*nv)++];
+		memset(l, 0, sizeof(*l));
+		l->key = e->key;
+		l->reason = LEAK_NEVER_FREED;
+		l->allocs = n;
+		l->others_freed = q;
+		l->chance = chance;
+		l->avg_age_s = age;
+		l->span_s = min_s;
+		l->growth = e->agg.live_bytes;
+		l->rate = min_s > 0 ? e->agg.live_bytes / (min_s / 60) : 0;
+		l->confidence = chance < 1e-3 && n >= 20 ? LEAK_HIGH : LEAK_MEDIUM;
+		/* below a growing leak of the same pace: growth is the
+		 * stronger evidence while it lasts */
+		l->score = l->rate * (1 - chance) * 0.5;
+	}
+	return stacks;
+}
+
+int trend_suspects(const struct trend *t, const struct profile *p,
+		   struct leak_suspect **out, size_t *n, struct leak_scan *scan)
+{
+	size_t cap = t->n + (p ? p->n : 0);
+	struct leak_suspect *v = calloc(cap ? cap : 1, sizeof(*v));
+	struct keyidx sus = {};	/* growth suspects' keys */
 	struct keyidx ix = {};	/* p's entries by key, for their ages */
 	size_t i, k = 0;
 	int err = v ? 0 : -ENOMEM;
@@ -285,12 +353,36 @@ int trend_suspects(const struct trend *t, const struct profile *p,
 		if (judge(t, i, &v[k]))
 			weigh_age(&v[k++], p, &ix);
 	keyidx_free(&ix);
+	memset(scan, 0, sizeof(*scan));
+	scan->span_s = t->samples ? (t->now_ms - t->first_ms) / 1000.0 : 0;
+	scan->too_short = t->samples < MIN_POINTS ||
+			  scan->span_s * 1000 < MIN_SPAN_MS;
+	for (i = 0; !err && i < k; i++)
+		err = keyidx_put(&sus, &v[i].key, i);
+	if (!err && p) {
+		size_t from = k;
+
+		scan->never_freed = never_freed(p, t->now_ms - t->first_ms,
+						&sus, v, &k, cap);
+		for (i = from; i < k; i++)
+			v[i].samples = t->samples;
+	}
+	keyidx_free(&sus);
+	if (err) {
+		free(v);
+		return err;
+	}
 	/* series are kept in order of birth: rank ties in key order */
 	qsort(v, k, sizeof(*v), cmp_suspect_key);
 	qsort(v, k, sizeof(*v), cmp_score);
 	*out = v;
 	*n = k;
 	return 0;
+}
+
+const char *leak_reason_name(enum leak_reason r)
+{
+	return r == LEAK_NEVER_FREED ? "never_freed" : "growth";
 }
 
 const char *leak_confidence_name(enum leak_confidence c)

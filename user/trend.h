@@ -47,6 +47,7 @@ struct trend {
 	struct keyidx idx;	/* key -> series */
 	struct trend_cohort *c;
 	size_t nc, ccap;
+	uint64_t first_ms;	/* the first sample */
 	uint64_t now_ms, prev_ms;	/* this sample and the one before */
 	uint64_t samples;
 	uint64_t cohort_sample;	/* the sample of the newest cohort's birth */
@@ -54,8 +55,16 @@ struct trend {
 
 enum leak_confidence { LEAK_LOW = 1, LEAK_MEDIUM, LEAK_HIGH };
 
+/* Why a stack is suspected. */
+enum leak_reason {
+	LEAK_GROWTH,		/* its outstanding bytes kept growing */
+	LEAK_NEVER_FREED,	/* none of its allocations since attach was
+				 * freed, while the program freed elsewhere */
+};
+
 struct leak_suspect {
 	struct ht_agg_key key;
+	enum leak_reason reason;
 	double rate;		/* bytes per minute, least-squares slope */
 	double r2;		/* how well a straight line fits */
 	double growing;		/* share of intervals that grew */
@@ -66,6 +75,19 @@ struct leak_suspect {
 	double avg_age_s;	/* of its live allocations, -1 if unknown */
 	enum leak_confidence confidence;
 	double score;
+	/* LEAK_NEVER_FREED: its allocations since attach (none freed), the
+	 * share the program freed of its other allocations since attach,
+	 * and the chance of none of them freed at that share */
+	uint64_t allocs;
+	double others_freed;
+	double chance;
+};
+
+/* What the ranking could tell, for the report's header line. */
+struct leak_scan {
+	double span_s;		/* of the trend so far */
+	bool too_short;		/* too few samples or seconds to rank growth */
+	size_t never_freed;	/* stacks with allocations, none freed */
 };
 
 /*
@@ -87,8 +109,9 @@ size_t trend_points(const struct trend *t, size_t i, struct trend_point *out);
  * old, a cache's or a pool's are replaced and stay young.
  */
 int trend_suspects(const struct trend *t, const struct profile *p,
-		   struct leak_suspect **out, size_t *n);
+		   struct leak_suspect **out, size_t *n, struct leak_scan *scan);
 const char *leak_confidence_name(enum leak_confidence c);
+const char *leak_reason_name(enum leak_reason r);
 void trend_free(struct trend *t);
 
 #endif

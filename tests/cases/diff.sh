@@ -37,7 +37,7 @@ sum_folded() { awk '{ s += $NF } END { print s + 0 }' "$1"; }
 # The encode leak heads the output with exactly +50000 bytes.
 expect_encode_first() {
 	head -1 "$TMPD/diff.out" |
-		grep -qE '^\+50000 bytes \(\+48\.83 KiB\)  [0-9]+ -> [0-9]+  .*;handle_request;encode;malloc$' ||
+		grep -qE '^\+50000 bytes \(\+48\.83 KiB\)  [0-9]+ -> [0-9]+  .*;handle_request;encode;\[malloc\]$' ||
 		fail "first line: $(head -1 "$TMPD/diff.out")"
 }
 

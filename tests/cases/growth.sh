@@ -118,3 +118,58 @@ test_seed_rpc_library_leak() {
 		fail "the pool is suspected"
 	return 0
 }
+
+# One-shot postmortem of a leak that stopped growing: burst_encode()
+# keeps 400 x 48 bytes made in the first 2 s after attach, then goes
+# quiet while the program frees nearly all else. Growth ranking cannot
+# see it at the end; "none freed" must, and rank it with its stack even
+# below -n 1 (the cache holds more). The JSON, from a second heaptrail
+# on the same target, says the same and carries the stack.
+test_never_freed_after_growth_stops() {
+	"$ROOT/tests/bin/growth" burst >"$TOUT" 2>&1 &
+	TPID=$!
+	wait_for "$TOUT" "^ready" || fail "growth target did not start"
+	local jout=$TMPD/json.out jerr=$TMPD/json.err jpid
+	"$HT" -p "$TPID" -d 8 -n 1 --json >"$jout" 2>"$jerr" &
+	jpid=$!
+	wait_for "$jerr" "tracing PID" || fail "json heaptrail did not attach"
+	run_ht -p "$TPID" -d 7 -n 1
+	kill -USR1 "$TPID"
+	wait_for_ht
+	wait "$jpid" || fail "json heaptrail exited $?"
+	[ "$HRC" = 0 ] || fail "heaptrail exited $HRC"
+	local first
+	first=$(last_report | sed -n '/^suspected leaks (/{n;p;q}')
+	[[ $first == "  1. 18.75 KiB in 400 allocations since attach, none freed (the program freed "*"% of its others), high confidence, avg age "*" s, malloc, stack #2: burst_encode < main < "* ]] ||
+		fail "first suspect: $first"
+	last_report | sed -n '/^suspected leaks/,/^process:/p' | grep -q cache_put &&
+		fail "the cache is suspected: $(last_report | grep -A3 '^suspected')"
+	last_report | grep -qx 'suspected leaks below the top 1:' || fail "no section for suspects below the top"
+	expect_entry burst_encode 19200 400 malloc
+	[ "$(entry burst_encode | cut -d' ' -f4)" = 2 ] || fail "burst_encode is not stack #2"
+	/usr/bin/python3 - "$jout" <<'PY' || fail "JSON: $(tail -c 600 "$jout")"
+import json, sys
+r = [json.loads(l) for l in open(sys.argv[1])][-1]
+s = r["suspected_leaks"][0]
+assert s["reason"] == "never_freed" and s["allocations"] == 400, s
+assert s["growth_bytes"] == 19200 and s["confidence"] == "high", s
+assert s["others_freed_share"] > 0.9 and s["chance"] < 1e-3, s
+st = [x for x in r["stacks"] if x["rank"] == s["stack"]]
+assert len(st) == 1 and len(r["stacks"]) == 2, r["stacks"]
+assert st[0]["live_bytes"] == 19200 and st[0]["free_count"] == 0, st
+assert st[0]["frames"][0]["function"] == "burst_encode", st[0]["frames"][0]
+PY
+}
+
+# A run too short to rank growth says so, with the stacks that never
+# freed: in 1 s, leak_record() and cache_put() (whose blocks live 2 s).
+test_short_run_says_so() {
+	"$ROOT/tests/bin/growth" >"$TOUT" 2>&1 &
+	TPID=$!
+	wait_for "$TOUT" "^ready" || fail "growth target did not start"
+	run_ht -p "$TPID" -d 1
+	wait_for_ht
+	[ "$HRC" = 0 ] || fail "heaptrail exited $HRC"
+	last_report | grep -qE '^suspected leaks: (0\.[5-9]|1\.[0-9]) s: too short to rank growth; 2 stacks never freed$' ||
+		fail "$(last_report | grep '^suspected')"
+}

@@ -159,7 +159,7 @@ test_sym_jit_perf_map() {
 test_sym_folded_pprof_inline() {
 	local l1 l2
 	sym_run "$BIN/symc" records -f "$TMPD/out.folded" --pprof "$TMPD/out.pb.gz"
-	grep -qE ';run;store_record;make_record;malloc 1152$' "$TMPD/out.folded" ||
+	grep -qE ';run;store_record;make_record;\[malloc\] 1152$' "$TMPD/out.folded" ||
 		fail "folded: $(grep store_record "$TMPD/out.folded")"
 	command -v go >/dev/null || skip "go not installed"
 	l1=$(src_line "$SYMC" record-alloc)
