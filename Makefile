@@ -7,6 +7,16 @@ BPFTOOL ?= bpftool
 OUT := build
 ARCH := x86
 
+# the release, and the commit when built from a git checkout
+VERSION := 0.4
+GIT_REV := $(shell git rev-parse --short HEAD 2>/dev/null)
+FULL_VERSION := $(VERSION)$(if $(GIT_REV), (git $(GIT_REV)))
+
+PREFIX ?= /usr/local
+SBINDIR := $(PREFIX)/sbin
+MANDIR := $(PREFIX)/share/man
+DATADIR := $(PREFIX)/share
+
 CFLAGS ?= -O2 -g -Wall -Wextra -Wno-unused-parameter
 CFLAGS += -std=gnu11 -I$(OUT) -Ibpf -Iuser
 LDLIBS := -lbpf -ldw -lelf -lz -lm -lstdc++ -lcapstone
@@ -16,14 +26,17 @@ BPF_HDR := $(wildcard bpf/*.h)
 USER_SRC := $(filter-out user/main.c,$(wildcard user/*.c))
 USER_OBJ := $(patsubst user/%.c,$(OUT)/%.o,$(USER_SRC))
 
-DEB_PACKAGES := clang llvm libbpf-dev bpftool libelf-dev libdw-dev zlib1g-dev libcapstone-dev \
-	make gcc g++ libc6-dev binutils util-linux procps gzip
-# the tests read heaptrail's output back with real readers: go tool pprof,
-# a JSON Schema validator, gdb's backtrace; libc6-dbg names libc's frames
-TEST_PACKAGES := golang-go python3-jsonschema gdb libc6-dbg \
+# to build and run heaptrail (`make deps`)
+DEB_PACKAGES := clang libbpf-dev bpftool libelf-dev libdw-dev zlib1g-dev libcapstone-dev \
+	make gcc g++ libc6-dev binutils util-linux procps
+# the tests (`make test-deps`, run by `make test`): they read heaptrail's
+# output back with real readers (go tool pprof, a JSON Schema validator,
+# gdb's backtrace, man), trace C++ and replacement allocators; libc6-dbg
+# names libc's frames
+TEST_PACKAGES := gzip golang-go python3-jsonschema gdb libc6-dbg man-db \
 	libjemalloc2 libgoogle-perftools4
 
-.PHONY: all deps demo test bench clean format
+.PHONY: all deps test-deps demo test bench install uninstall clean format
 all: heaptrail
 
 $(OUT):
@@ -39,27 +52,44 @@ $(OUT)/heaptrail.skel.h: $(OUT)/heaptrail.bpf.o
 $(OUT)/%.o: user/%.c $(wildcard user/*.h) bpf/heaptrail.h $(OUT)/heaptrail.skel.h | $(OUT)
 	$(CC) $(CFLAGS) -c $< -o $@
 
+# the version is compiled into main.o alone, rebuilt when it changes
+$(OUT)/version.h: FORCE | $(OUT)
+	@echo '#define HT_VERSION "$(FULL_VERSION)"' > $@.tmp
+	@cmp -s $@.tmp $@ && rm $@.tmp || mv $@.tmp $@
+$(OUT)/main.o: $(OUT)/version.h
+FORCE:
+
 heaptrail: $(OUT)/main.o $(USER_OBJ)
 	$(CC) $(CFLAGS) $^ $(LDLIBS) -o $@
 
-# Debian 12: every package the build and the tests use.
-deps:
+# Debian 12: install what is missing of a package list, saying what.
+define apt_install
 	@if command -v apt-get >/dev/null; then \
-		missing=$$(for p in $(DEB_PACKAGES) $(TEST_PACKAGES); do \
+		missing=$$(for p in $(1); do \
 			dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
 		if [ -n "$$missing" ]; then \
-			apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
-			apt-get install -y -qq $$missing; \
+			echo "installing $(2):" $$missing; \
+			apt-get update && DEBIAN_FRONTEND=noninteractive \
+			apt-get install -y $$missing; \
+		else \
+			echo "$(2): all installed"; \
 		fi; \
 	fi
+endef
+
+deps:
+	$(call apt_install,$(DEB_PACKAGES),packages to build and run heaptrail)
 	$(MAKE) all
+
+test-deps:
+	$(call apt_install,$(TEST_PACKAGES),packages the tests use)
 
 # Runs heaptrail on a program that leaks from encode() for 6 seconds.
 demo: heaptrail
 	$(MAKE) -C tests targets
 	./heaptrail -i 2 -n 3 -f build/demo.folded -- tests/bin/leaky 1000 100 6
 
-test: heaptrail
+test: heaptrail test-deps
 	$(MAKE) -C tests targets units
 	tests/run.sh
 
@@ -67,6 +97,20 @@ test: heaptrail
 bench: heaptrail
 	$(MAKE) -C tests targets
 	tests/bench.sh
+
+install: heaptrail
+	install -D -m 0755 heaptrail $(DESTDIR)$(SBINDIR)/heaptrail
+	install -D -m 0644 user/heaptrail.8 $(DESTDIR)$(MANDIR)/man8/heaptrail.8
+	install -D -m 0644 user/heaptrail.bash \
+		$(DESTDIR)$(DATADIR)/bash-completion/completions/heaptrail
+	install -D -m 0644 user/report.schema.json \
+		$(DESTDIR)$(DATADIR)/heaptrail/report.schema.json
+
+uninstall:
+	rm -f $(DESTDIR)$(SBINDIR)/heaptrail $(DESTDIR)$(MANDIR)/man8/heaptrail.8 \
+		$(DESTDIR)$(DATADIR)/bash-completion/completions/heaptrail \
+		$(DESTDIR)$(DATADIR)/heaptrail/report.schema.json
+	-rmdir $(DESTDIR)$(DATADIR)/heaptrail 2>/dev/null
 
 # Regenerate the committed vmlinux.h from the running kernel's BTF.
 vmlinux:

@@ -53,6 +53,7 @@
 #include "trend.h"
 #include "unwind.h"
 #include "util.h"
+#include "version.h"
 
 #define REFRESH_MS 1000	/* how often the target's maps are re-read */
 #define ROW_HEADROOM 262144	/* unwind rows for libraries loaded later */
@@ -183,7 +184,8 @@ static void usage(FILE *f)
 "      --probe-at-entry   every probe at function+0, as other tools place\n"
 "                         them (default: the first emulated instruction)\n"
 "  -v, --verbose          print libbpf messages and where each probe went\n"
-"  -h, --help             this help\n");
+"  -h, --help             this help\n"
+"  -V, --version          print heaptrail's version\n");
 }
 
 static double parse_seconds(const char *s, const char *what, bool zero_ok)
@@ -255,6 +257,7 @@ static void parse_opts(int argc, char **argv, struct opts *o)
 		{ "no-demangle", no_argument, NULL, O_NO_DEMANGLE },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
 		{},
 	};
 	bool have_interval = false;
@@ -266,7 +269,7 @@ static void parse_opts(int argc, char **argv, struct opts *o)
 	o->max_allocs = 1 << 20;
 	o->max_stacks = 65536;
 	o->max_mappings = 65536;
-	while ((c = getopt_long(argc, argv, "+p:i:d:n:f:vh", lo, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+p:i:d:n:f:vhV", lo, NULL)) != -1) {
 		switch (c) {
 		case 'p':
 			o->pid = parse_count(optarg, "PID", INT_MAX);
@@ -360,6 +363,9 @@ static void parse_opts(int argc, char **argv, struct opts *o)
 			break;
 		case 'h':
 			usage(stdout);
+			exit(0);
+		case 'V':
+			printf("heaptrail %s\n", HT_VERSION);
 			exit(0);
 		default:
 			fprintf(stderr, "(see heaptrail --help)\n");
