@@ -307,15 +307,26 @@ fi
 stats0=$(cat /proc/sys/kernel/bpf_stats_enabled)
 echo 1 >/proc/sys/kernel/bpf_stats_enabled
 STATS=1
-loop nullbpf 0 >/dev/null
-read -r _ nruns _ nns <"$TMPD/null.out.runs" 2>/dev/null
-NULL_NS=$(awk -v r="${nruns:-0}" -v t="${nns:-0}" 'BEGIN { printf "%.0f", r ? t / r : 0 }')
-echo "bpf_stats' own cost: $NULL_NS ns a run (an empty program, ${nruns:-0} runs)"
+NZ=
+for ((r = 1; r <= ROUNDS; r++)); do
+	loop nullbpf 0 >/dev/null
+	read -r _ nruns _ nns <"$TMPD/null.out.runs" 2>/dev/null
+	NZ+="$(awk -v r="${nruns:-0}" -v t="${nns:-0}" 'BEGIN { printf "%.0f", r ? t / r : 0 }') "
+done
+NULL_NS=$(tr ' ' '\n' <<<"$NZ" | grep . | median)
+echo "bpf_stats' own cost: $NULL_NS ns a run (an empty program; median of $ROUNDS runs)"
 for c in $CONFIGS; do
 	case $c in alone | floor*) continue ;; esac
-	t=$(loop "$c" 0)
-	b=$(cat "$TMPD/bpf.ns" 2>/dev/null || echo 0)
-	r=$(cat "$TMPD/bpf.runs" 2>/dev/null || echo 0)
+	# medians of ROUNDS runs: one run's BPF time swings with the load
+	L= B= RU=
+	for ((r = 1; r <= ROUNDS; r++)); do
+		L+="$(loop "$c" 0) "
+		B+="$(cat "$TMPD/bpf.ns" 2>/dev/null || echo 0) "
+		RU+="$(cat "$TMPD/bpf.runs" 2>/dev/null || echo 0) "
+	done
+	t=$(tr ' ' '\n' <<<"$L" | grep . | median)
+	b=$(tr ' ' '\n' <<<"$B" | grep . | median)
+	r=$(tr ' ' '\n' <<<"$RU" | grep . | median)
 	awk -v c="$c" -v t="$t" -v a="$(med tight.alone)" -v b="$b" -v n="$N" \
 		-v r="$r" -v z="$NULL_NS" 'BEGIN {
 		net = b - r * z; if (net < 0) net = 0
