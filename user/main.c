@@ -36,6 +36,7 @@
 #include "diff.h"
 #include "elfimg.h"
 #include "folded.h"
+#include "golang.h"
 #include "json.h"
 #include "heaptrail.skel.h"
 #include "offline.h"
@@ -924,6 +925,33 @@ static bool thp_always(void)
 	return strstr(line, "[always]") != NULL;
 }
 
+/*
+ * A Go program: its heap is not malloc's, and a return probe rewrites a
+ * return address on a goroutine stack the runtime may move or scan. 1
+ * when refused (said once), 0 otherwise.
+ */
+#define GO_WHY "Go's heap does not use malloc, and return probes can crash its runtime; use --faults (no probes) or Go's own heap profile (net/http/pprof)"
+
+static int refuse_go(const struct session *s)
+{
+	char path[PATH_MAX], comm[64];
+	int go;
+
+	if (s->o.cmd) {
+		if (command_path(s->o.cmd[0], path, sizeof(path)))
+			return 0;	/* the spawn says why */
+	} else {
+		snprintf(path, sizeof(path), "/proc/%d/exe", s->o.pid);
+	}
+	go = go_binary(path);
+	if (go <= 0)
+		return 0;
+	if (s->o.cmd)
+		return fail("%s is a Go program: %s", s->o.cmd[0], GO_WHY);
+	read_comm(s->o.pid, comm, sizeof(comm));
+	return fail("PID %d (%s) is a Go program: %s", s->o.pid, comm, GO_WHY);
+}
+
 int main(int argc, char **argv)
 {
 	struct session s = { .pidfd = -1, .sigfd = -1 };
@@ -984,6 +1012,11 @@ int main(int argc, char **argv)
 			return fail("heaptrail cannot trace itself");
 		if (kill(s.o.pid, 0) && errno == ESRCH)
 			return fail("no process with PID %d", s.o.pid);
+	}
+	if (!s.o.faults) {
+		err = refuse_go(&s);
+		if (err)
+			return err;
 	}
 	/* --faults -p probes no code: any process will do, static too */
 	if (!s.o.cmd && !s.o.faults) {
