@@ -36,7 +36,7 @@ DEB_PACKAGES := clang libbpf-dev bpftool libelf-dev libdw-dev zlib1g-dev libcaps
 TEST_PACKAGES := gzip golang-go python3-jsonschema gdb libc6-dbg man-db \
 	libjemalloc2 libgoogle-perftools4
 
-.PHONY: all deps test-deps demo test bench install uninstall clean format
+.PHONY: all deps test-deps demo test bench readme install uninstall clean format
 all: heaptrail
 
 $(OUT):
@@ -111,6 +111,11 @@ uninstall:
 		$(DESTDIR)$(DATADIR)/bash-completion/completions/heaptrail \
 		$(DESTDIR)$(DATADIR)/heaptrail/report.schema.json
 	-rmdir $(DESTDIR)$(DATADIR)/heaptrail 2>/dev/null
+
+# README examples from the current binary (root; about 15 seconds).
+readme: heaptrail
+	$(MAKE) -C tests targets
+	tests/readme.sh
 
 # Regenerate the committed vmlinux.h from the running kernel's BTF.
 vmlinux:
