@@ -14,6 +14,7 @@
 #include <bpf/libbpf.h>
 
 #include "attach.h"
+#include "util.h"
 #include "heaptrail.h"
 #include "heaptrail.skel.h"
 #include "probeplace.h"
@@ -150,6 +151,31 @@ static int probe(struct attach *a, struct bpf_program *prog, pid_t pid,
  * The probe's offset in function name of the file at path: its entry, or
  * the first instruction there the kernel emulates (user/probeplace.c).
  */
+/*
+ * A C++ or jemalloc entry point whose first instruction is a jump (after
+ * an endbr64) is a tail call into another entry point (jemalloc's delete
+ * is `jmp free@plt`): probing both would count one call twice.
+ */
+#define FWD (1U << 16)
+
+static bool forwarder(const char *path, uint64_t off)
+{
+	uint8_t c[10];
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK), i = 0;
+	bool ok;
+
+	if (fd < 0)
+		return false;
+	ok = pread(fd, c, sizeof(c), off) == sizeof(c);
+	close(fd);
+	if (!ok)
+		return false;
+	if (c[0] == 0xf3 && c[1] == 0x0f && c[2] == 0x1e && c[3] == 0xfa)
+		i = 4;	/* endbr64 */
+	/* jmp rel32, jmp rel8, jmp *disp32(%rip) */
+	return c[i] == 0xe9 || c[i] == 0xeb || (c[i] == 0xff && c[i + 1] == 0x25);
+}
+
 static uint64_t placed(const char *path, const struct elf_img *img,
 		       const char *name, uint64_t vaddr, uint64_t off,
 		       unsigned args, bool verbose)
@@ -182,8 +208,12 @@ int attach_allocators(struct heaptrail_bpf *skel, pid_t pid, const char *path,
 	/*
 	 * Every allocator function heaptrail probes, and the argument
 	 * registers alloc_enter reads of it (PP_RET: alloc_exit reads the
-	 * result). aligned_alloc and memalign share one address in glibc:
-	 * the first name listed labels both.
+	 * result), by the kind whose arguments it shares. aligned_alloc and
+	 * memalign share one address in glibc: the first name listed labels
+	 * both. A replacement allocator's own operator new and delete (and
+	 * jemalloc's *allocx) never call its malloc: they are probed where
+	 * the module exports them, as malloc, realloc and free; glibc has
+	 * none, and libstdc++'s operator new calls malloc.
 	 */
 	static const struct {
 		const char *name;
@@ -201,29 +231,59 @@ int attach_allocators(struct heaptrail_bpf *skel, pid_t pid, const char *path,
 		{ "memalign", HT_MEMALIGN, PP_ARG0 | PP_ARG1 | PP_RET },
 		{ "valloc", HT_VALLOC, PP_ARG0 | PP_RET },
 		{ "pvalloc", HT_PVALLOC, PP_ARG0 | PP_RET },
+		/* new, new[]; nothrow; aligned (size first, then alignment) */
+		{ "_Znwm", HT_MALLOC, PP_ARG0 | PP_RET | FWD },
+		{ "_Znam", HT_MALLOC, PP_ARG0 | PP_RET | FWD },
+		{ "_ZnwmRKSt9nothrow_t", HT_MALLOC, PP_ARG0 | PP_RET | FWD },
+		{ "_ZnamRKSt9nothrow_t", HT_MALLOC, PP_ARG0 | PP_RET | FWD },
+		{ "_ZnwmSt11align_val_t", HT_MALLOC, PP_ARG0 | PP_RET | FWD },
+		{ "_ZnamSt11align_val_t", HT_MALLOC, PP_ARG0 | PP_RET | FWD },
+		{ "_ZnwmSt11align_val_tRKSt9nothrow_t", HT_MALLOC, PP_ARG0 | PP_RET | FWD },
+		{ "_ZnamSt11align_val_tRKSt9nothrow_t", HT_MALLOC, PP_ARG0 | PP_RET | FWD },
+		/* jemalloc: mallocx(size, flags), rallocx(ptr, size, flags) */
+		{ "mallocx", HT_MALLOC, PP_ARG0 | PP_RET | FWD },
+		{ "rallocx", HT_REALLOC, PP_ARG0 | PP_ARG1 | PP_RET | FWD },
+		/* frees last: only the entry is probed */
 		{ "free", HT_FREE, PP_ARG0 },
+		{ "_ZdlPv", HT_FREE, PP_ARG0 | FWD },
+		{ "_ZdaPv", HT_FREE, PP_ARG0 | FWD },
+		{ "_ZdlPvm", HT_FREE, PP_ARG0 | FWD },
+		{ "_ZdaPvm", HT_FREE, PP_ARG0 | FWD },
+		{ "_ZdlPvRKSt9nothrow_t", HT_FREE, PP_ARG0 | FWD },
+		{ "_ZdaPvRKSt9nothrow_t", HT_FREE, PP_ARG0 | FWD },
+		{ "_ZdlPvSt11align_val_t", HT_FREE, PP_ARG0 | FWD },
+		{ "_ZdaPvSt11align_val_t", HT_FREE, PP_ARG0 | FWD },
+		{ "_ZdlPvmSt11align_val_t", HT_FREE, PP_ARG0 | FWD },
+		{ "_ZdaPvmSt11align_val_t", HT_FREE, PP_ARG0 | FWD },
+		{ "_ZdlPvSt11align_val_tRKSt9nothrow_t", HT_FREE, PP_ARG0 | FWD },
+		{ "_ZdaPvSt11align_val_tRKSt9nothrow_t", HT_FREE, PP_ARG0 | FWD },
+		/* jemalloc: sdallocx(ptr, size, flags), dallocx(ptr, flags) */
+		{ "sdallocx", HT_FREE, PP_ARG0 | FWD },
+		{ "dallocx", HT_FREE, PP_ARG0 | FWD },
 	};
-	uint64_t entry[16], off[16], cookie[16], vaddr;
-	size_t i, j, n = 0, nret;
+	uint64_t entry[ARRAY_SIZE(fn)], off[ARRAY_SIZE(fn)];
+	uint64_t cookie[ARRAY_SIZE(fn)], vaddr;
+	size_t i, j, n = 0, nret = 0;
 	int err = 0, fd;
 
-	for (i = 0; i < sizeof(fn) / sizeof(fn[0]); i++) {
+	for (i = 0; i < ARRAY_SIZE(fn); i++) {
 		if (elf_img_sym_addr(libc, fn[i].name, &vaddr) ||
 		    elf_img_vaddr_to_off(libc, vaddr, &entry[n]))
 			continue;	/* older libcs lack some of them */
 		for (j = 0; j < n && entry[j] != entry[n]; j++)
 			;
-		if (j < n)
+		if (j < n || ((fn[i].args & FWD) && forwarder(path, entry[n])))
 			continue;
 		off[n] = a->at_entry ? entry[n] :
 			 placed(path, libc, fn[i].name, vaddr, entry[n],
-				fn[i].args, a->verbose);
+				fn[i].args & ~FWD, a->verbose);
 		cookie[n++] = fn[i].kind;
+		/* the table lists every function with a return first */
+		if (fn[i].args & PP_RET)
+			nret = n;
 	}
 	if (elf_img_sym_addr(libc, "malloc", &vaddr))
 		return -ENOENT;
-	/* free is last: the return probes take the others */
-	nret = n - (cookie[n - 1] == HT_FREE);
 	a->nfuncs = n;
 	if (a->nraw + 2 > (int)(sizeof(a->raw) / sizeof(a->raw[0])))
 		return -E2BIG;

@@ -11,7 +11,7 @@
 struct heaptrail_bpf;
 struct bpf_link;
 
-#define ATTACH_MAX_LINKS 48
+#define ATTACH_MAX_LINKS 128
 
 struct attach {
 	struct bpf_link *links[ATTACH_MAX_LINKS];

@@ -7,6 +7,8 @@
 #include <stdint.h>
 #include <stdlib.h>
 
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
 /*
  * Make room for one more element in a growable array: *v holds *n used
  * elements of elem bytes in *cap slots. 0 or -ENOMEM (*v left valid).
