@@ -70,9 +70,13 @@ test_error_command_not_found() {
 
 # A target that exits while traced: final report, exit 0.
 test_target_exits_while_traced() {
-	"$TARGET" encode --now 2 >"$TOUT" 2>&1 &
+	# the target ends once heaptrail is attached, not after a fixed time
+	# (a loaded machine can take longer than that to attach)
+	"$TARGET" encode --now 300 >"$TOUT" 2>&1 &
 	TPID=$!
+	wait_for "$TOUT" "^done" || fail "target did not start"
 	run_ht -p "$TPID"
+	kill -TERM "$TPID"
 	wait_for_ht
 	[ "$HRC" = 0 ] || fail "heaptrail exited $HRC"
 	grep -q "^heaptrail: PID $TPID exited" "$HERR" || fail "exit not reported"
