@@ -34,7 +34,7 @@ DEB_PACKAGES := clang libbpf-dev bpftool libelf-dev libdw-dev zlib1g-dev libcaps
 # gdb's backtrace, man), trace C++ and replacement allocators; libc6-dbg
 # names libc's frames
 TEST_PACKAGES := gzip golang-go python3-jsonschema gdb libc6-dbg man-db \
-	libjemalloc2 libgoogle-perftools4
+	libjemalloc2 libgoogle-perftools4 libmimalloc2.0
 
 .PHONY: all deps test-deps demo test bench readme install uninstall clean format
 all: heaptrail

@@ -17,6 +17,7 @@
 #include "util.h"
 #include "heaptrail.h"
 #include "heaptrail.skel.h"
+#include "jumpto.h"
 #include "probeplace.h"
 
 const struct pmap *find_libc(const struct pmaps *maps)
@@ -152,28 +153,34 @@ static int probe(struct attach *a, struct bpf_program *prog, pid_t pid,
  * the first instruction there the kernel emulates (user/probeplace.c).
  */
 /*
- * A C++ or jemalloc entry point whose first instruction is a jump (after
- * an endbr64) is a tail call into another entry point (jemalloc's delete
- * is `jmp free@plt`): probing both would count one call twice.
+ * A C++ or jemalloc entry point that only jumps to another entry point
+ * heaptrail probes (jemalloc's delete is `jmp free@plt`) is left to that
+ * one: probing both would count one call twice.
  */
 #define FWD (1U << 16)
 
-static bool forwarder(const char *path, uint64_t off)
-{
-	uint8_t c[10];
-	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK), i = 0;
-	bool ok;
+struct alloc_fn {
+	const char *name;
+	uint32_t kind;
+	unsigned args;
+};
 
-	if (fd < 0)
+/* Does the function at vaddr only jump to another one of fn, in img? */
+static bool forwards(const char *path, const struct elf_img *img,
+		     uint64_t vaddr, const struct alloc_fn *fn, size_t n)
+{
+	uint64_t to_addr, v;
+	char to[128];
+	size_t i;
+
+	/* by address: mimalloc's free is its mi_free under another name */
+	if (jump_target(path, img, vaddr, to, sizeof(to)) ||
+	    elf_img_sym_addr(img, to, &to_addr))
 		return false;
-	ok = pread(fd, c, sizeof(c), off) == sizeof(c);
-	close(fd);
-	if (!ok)
-		return false;
-	if (c[0] == 0xf3 && c[1] == 0x0f && c[2] == 0x1e && c[3] == 0xfa)
-		i = 4;	/* endbr64 */
-	/* jmp rel32, jmp rel8, jmp *disp32(%rip) */
-	return c[i] == 0xe9 || c[i] == 0xeb || (c[i] == 0xff && c[i + 1] == 0x25);
+	for (i = 0; i < n; i++)
+		if (!elf_img_sym_addr(img, fn[i].name, &v) && v == to_addr)
+			return true;
+	return false;
 }
 
 static uint64_t placed(const char *path, const struct elf_img *img,
@@ -215,11 +222,7 @@ int attach_allocators(struct heaptrail_bpf *skel, pid_t pid, const char *path,
 	 * the module exports them, as malloc, realloc and free; glibc has
 	 * none, and libstdc++'s operator new calls malloc.
 	 */
-	static const struct {
-		const char *name;
-		uint32_t kind;
-		unsigned args;
-	} fn[] = {
+	static const struct alloc_fn fn[] = {
 		{ "malloc", HT_MALLOC, PP_ARG0 | PP_RET },
 		{ "calloc", HT_CALLOC, PP_ARG0 | PP_ARG1 | PP_RET },
 		{ "realloc", HT_REALLOC, PP_ARG0 | PP_ARG1 | PP_RET },
@@ -272,7 +275,8 @@ int attach_allocators(struct heaptrail_bpf *skel, pid_t pid, const char *path,
 			continue;	/* older libcs lack some of them */
 		for (j = 0; j < n && entry[j] != entry[n]; j++)
 			;
-		if (j < n || ((fn[i].args & FWD) && forwarder(path, entry[n])))
+		if (j < n || ((fn[i].args & FWD) &&
+			      forwards(path, libc, vaddr, fn, ARRAY_SIZE(fn))))
 			continue;
 		off[n] = a->at_entry ? entry[n] :
 			 placed(path, libc, fn[i].name, vaddr, entry[n],

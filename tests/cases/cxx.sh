@@ -48,3 +48,7 @@ test_cxx_jemalloc() {
 test_cxx_tcmalloc() {
 	cxx_case libtcmalloc_minimal.so.4
 }
+
+test_cxx_mimalloc() {
+	cxx_case libmimalloc.so.2
+}
