@@ -86,7 +86,7 @@ test-deps:
 
 # Runs heaptrail on a program that leaks from encode() for 6 seconds.
 demo: heaptrail
-	$(MAKE) -C tests targets
+	$(MAKE) -C tests bin/leaky	# the others may need the test packages
 	./heaptrail -i 2 -n 3 -f build/demo.folded -- tests/bin/leaky 1000 100 6
 
 test: heaptrail test-deps
