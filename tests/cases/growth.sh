@@ -1,10 +1,15 @@
 # SPDX-License-Identifier: GPL-2.0
 # Leak ranking: the slow leak is suspected, the bigger stable cache is not.
 
-test_suspected_leak_not_cache() {
-	"$ROOT/tests/bin/growth" >"$TOUT" 2>&1 &
+# start_growth [burst]: tests/growth.c, in TPID once it is ready
+start_growth() {
+	"$ROOT/tests/bin/growth" "$@" >"$TOUT" 2>&1 &
 	TPID=$!
 	wait_for "$TOUT" "^ready" || fail "growth target did not start"
+}
+
+test_suspected_leak_not_cache() {
+	start_growth
 	run_ht -p "$TPID" -d 8
 	wait_for_ht
 	[ "$HRC" = 0 ] || fail "heaptrail exited $HRC"
@@ -46,9 +51,7 @@ test_rss_coverage() {
 # --json: every report a JSON object valid against the documented schema.
 test_json_reports_match_schema() {
 	/usr/bin/python3 -c 'import jsonschema' 2>/dev/null || skip "python3-jsonschema not installed"
-	"$ROOT/tests/bin/growth" >"$TOUT" 2>&1 &
-	TPID=$!
-	wait_for "$TOUT" "^ready" || fail "growth target did not start"
+	start_growth
 	run_ht -p "$TPID" -i 2 -d 6.5 --json
 	wait_for_ht
 	[ "$HRC" = 0 ] || fail "heaptrail exited $HRC"
@@ -126,9 +129,7 @@ test_seed_rpc_library_leak() {
 # below -n 1 (the cache holds more). The JSON, from a second heaptrail
 # on the same target, says the same and carries the stack.
 test_never_freed_after_growth_stops() {
-	"$ROOT/tests/bin/growth" burst >"$TOUT" 2>&1 &
-	TPID=$!
-	wait_for "$TOUT" "^ready" || fail "growth target did not start"
+	start_growth burst
 	local jout=$TMPD/json.out jerr=$TMPD/json.err jpid
 	"$HT" -p "$TPID" -d 8 -n 1 --json >"$jout" 2>"$jerr" &
 	jpid=$!
@@ -164,9 +165,7 @@ PY
 # A run too short to rank growth says so, with the stacks that never
 # freed: in 1 s, leak_record() and cache_put() (whose blocks live 2 s).
 test_short_run_says_so() {
-	"$ROOT/tests/bin/growth" >"$TOUT" 2>&1 &
-	TPID=$!
-	wait_for "$TOUT" "^ready" || fail "growth target did not start"
+	start_growth
 	run_ht -p "$TPID" -d 1
 	wait_for_ht
 	[ "$HRC" = 0 ] || fail "heaptrail exited $HRC"
