@@ -30,6 +30,9 @@ const volatile __u64 pidns_dev = 0;
 const volatile __u64 pidns_ino = 0;
 /* --sample: mean bytes between samples (0: every allocation) */
 const volatile __u64 sample_bytes = 0;
+/* --min-size/--max-size: allocations outside are not traced */
+const volatile __u64 min_size = 0;
+const volatile __u64 max_size = ~0ULL;
 /* attached through a session uprobe: a skipped call has no return probe */
 const volatile __u32 session_mode = 0;
 /* set by the loader when it starts the command itself */
@@ -347,7 +350,8 @@ static __always_inline void heap_free(__u64 addr)
 	struct ht_alloc *p = bpf_map_lookup_elem(&allocs, &addr), v;
 
 	if (!p) {
-		if (!sample_bytes)	/* sampled: most were never recorded */
+		/* sampled or size-filtered: most were never recorded */
+		if (!sample_bytes && !min_size && max_size == ~0ULL)
 			count(HT_C_UNKNOWN_FREE);
 		return;
 	}
@@ -454,7 +458,7 @@ static __always_inline int enter(struct pt_regs *ctx, __u32 kind, __u64 size,
 	}
 	bpf_probe_read_user(&t->ret_addr, sizeof(t->ret_addr), (void *)sp);
 	t->sp = sp;
-	if (!sampled(t, size)) {
+	if (size < min_size || size > max_size || !sampled(t, size)) {
 		/* no return will be seen: a realloc's old block goes now */
 		if (ptr && (kind == HT_REALLOC || kind == HT_REALLOCARRAY))
 			heap_free(ptr);

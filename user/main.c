@@ -87,6 +87,7 @@ struct opts {
 	bool at_entry;		/* probes at function+0 (for comparisons) */
 	bool faults;		/* no allocator probes: first-touched pages */
 	unsigned long sample;	/* mean bytes per sample; 0: every call */
+	unsigned long min_size, max_size;	/* traced sizes, inclusive */
 	bool no_session;	/* entry+return uprobes even with sessions */
 	bool keep_running;	/* leave COMMAND running at the end */
 };
@@ -184,6 +185,8 @@ static void usage(FILE *f)
 "                         use; RSS growth, not allocations)\n"
 "      --probe-at-entry   every probe at function+0, as other tools place\n"
 "                         them (default: the first emulated instruction)\n"
+"  -z, --min-size BYTES   trace only allocations of at least BYTES\n"
+"  -Z, --max-size BYTES   trace only allocations of at most BYTES\n"
 "  -v, --verbose          print libbpf messages and where each probe went\n"
 "  -h, --help             this help\n"
 "  -V, --version          print heaptrail's version\n");
@@ -245,6 +248,8 @@ static void parse_opts(int argc, char **argv, struct opts *o)
 		{ "probe-at-entry", no_argument, NULL, O_AT_ENTRY },
 		{ "faults", no_argument, NULL, O_FAULTS },
 		{ "sample", required_argument, NULL, O_SAMPLE },
+		{ "min-size", required_argument, NULL, 'z' },
+		{ "max-size", required_argument, NULL, 'Z' },
 		{ "no-session", no_argument, NULL, O_NO_SESSION },
 		{ "keep-running", no_argument, NULL, O_KEEP_RUNNING },
 		{ "min-age", required_argument, NULL, O_MINAGE },
@@ -268,9 +273,10 @@ static void parse_opts(int argc, char **argv, struct opts *o)
 	o->interval = 10;
 	o->top = 10;
 	o->max_allocs = 1 << 20;
+	o->max_size = ULONG_MAX;
 	o->max_stacks = 65536;
 	o->max_mappings = 65536;
-	while ((c = getopt_long(argc, argv, "+p:i:d:n:f:vhV", lo, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+p:i:d:n:f:z:Z:vhV", lo, NULL)) != -1) {
 		switch (c) {
 		case 'p':
 			o->pid = parse_count(optarg, "PID", INT_MAX);
@@ -365,6 +371,12 @@ static void parse_opts(int argc, char **argv, struct opts *o)
 		case 'h':
 			usage(stdout);
 			exit(0);
+		case 'z':
+			o->min_size = parse_count(optarg, "--min-size", ULONG_MAX);
+			break;
+		case 'Z':
+			o->max_size = parse_count(optarg, "--max-size", ULONG_MAX);
+			break;
 		case 'V':
 			printf("heaptrail %s\n", HT_VERSION);
 			exit(0);
@@ -380,6 +392,11 @@ static void parse_opts(int argc, char **argv, struct opts *o)
 				 : "no target: give -p PID or -- COMMAND");
 	if (o->faults && o->sample)
 		die_usage("--sample and --faults exclude each other");
+	if (o->faults && (o->min_size || o->max_size != ULONG_MAX))
+		die_usage("--faults counts pages: --min-size and --max-size need allocator probes");
+	if (o->min_size > o->max_size)
+		die_usage("--min-size %lu is above --max-size %lu", o->min_size,
+			  o->max_size);
 	if (o->duration && !have_interval)
 		o->interval = 0;
 	o->folded_dir = o->folded && is_dir_arg(o->folded);
@@ -564,6 +581,8 @@ static int open_and_load(struct session *s)
 	/* one mode's programs only: --faults loads no uprobe program */
 	skel->rodata->faults_mode = s->o.faults;
 	skel->rodata->sample_bytes = s->o.sample;
+	skel->rodata->min_size = s->o.min_size;
+	skel->rodata->max_size = s->o.max_size;
 	skel->rodata->session_mode = s->links.session;
 	bpf_program__set_autoload(skel->progs.alloc_enter,
 				  !s->o.faults && !s->links.session);
@@ -665,6 +684,8 @@ static void report(struct session *s, bool final)
 		.final = final,
 		.faults = s->o.faults,
 		.sample_bytes = s->o.sample,
+		.min_size = s->o.min_size,
+		.max_size = s->o.max_size,
 	};
 	struct leak_suspect *sus = NULL;
 	struct age_row *ages = NULL;

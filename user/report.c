@@ -266,6 +266,16 @@ void report_print(FILE *out, const struct profile *p, struct symbolizer *s,
 			"sampled: one allocation per %" PRIu64
 			" bytes on average; heap bytes and counts are estimates\n",
 			o->sample_bytes);
+	if (o->max_size != UINT64_MAX)
+		fprintf(out,
+			"sizes: only heap allocations of %" PRIu64 " to %" PRIu64
+			" bytes are traced\n",
+			o->min_size, o->max_size);
+	else if (o->min_size)
+		fprintf(out,
+			"sizes: only heap allocations of at least %" PRIu64
+			" bytes are traced\n",
+			o->min_size);
 	print_suspects(out, p, s, o);
 	print_memory(out, p, o);
 	if (o->faults) {

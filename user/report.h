@@ -28,6 +28,7 @@ struct report_opts {
 	double min_age;			/* seconds; 0: all allocations */
 	bool faults;			/* --faults: pages, not allocations */
 	uint64_t sample_bytes;		/* --sample: figures are estimates */
+	uint64_t min_size, max_size;	/* sizes traced; 0, ~0: all */
 };
 
 void report_print(FILE *out, const struct profile *p, struct symbolizer *s,

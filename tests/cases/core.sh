@@ -380,3 +380,35 @@ test_command_ended_with_heaptrail() {
 	grep -q '^heaptrail: PID [0-9]* killed by signal 11 ' "$HERR" ||
 		fail "a command's death by SIGSEGV: $(grep PID "$HERR" | tail -1)"
 }
+
+# --min-size/--max-size (memleak's -z/-Z): encode()'s 50 x 1000 bytes are
+# traced at exactly 1000..1000 and not at all above or below; the frees of
+# untraced blocks are not taken for frees from before attach
+test_size_filters() {
+	local a
+	for a in "--min-size 1001" "-Z 999" "-z 1000 -Z 1000"; do
+		start_target encode
+		# shellcheck disable=SC2086
+		run_ht -p "$TPID" $a
+		trigger_target
+		stop_ht
+		stop_target
+		[ "$HRC" = 0 ] || fail "$a: heaptrail exited $HRC"
+		case $a in
+		-z*)
+			last_report | grep -qx 'sizes: only heap allocations of 1000 to 1000 bytes are traced' ||
+				fail "$a: $(last_report | grep '^sizes')"
+			expect_entry encode 50000 50 malloc
+			total_line | grep -q '= heap 50000 in 50 allocations ' || fail "$a: $(total_line)" ;;
+		*)
+			[ -z "$(entry encode)" ] || fail "$a: encode traced: $(entry encode)" ;;
+		esac
+		last_report | grep -q '^ignored: 0 frees of memory allocated before attach' ||
+			fail "$a: $(last_report | grep '^ignored')"
+	done
+	last_report | grep -q '^sizes:' || fail "no sizes line"
+	"$HT" --faults -z 10 -p 1 >"$HOUT" 2>"$HERR"
+	[ $? = 2 ] || fail "--faults -z accepted"
+	"$HT" -z 10 -Z 5 -p 1 >"$HOUT" 2>"$HERR"
+	[ $? = 2 ] && grep -q 'above --max-size' "$HERR" || fail "-z 10 -Z 5: $(cat "$HERR")"
+}
