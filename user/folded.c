@@ -122,7 +122,7 @@ int folded_write(const char *target, bool dir, const struct folded_meta *m,
 	struct fill_arg a = { m, p, s };
 
 	if (dir)
-		stamped_path(out, outlen, target, m->pid, "folded");
+		stamped_path(out, outlen, target, m->pid, &m->when, "folded");
 	else
 		snprintf(out, outlen, "%s", target);
 	return atomic_write(out, fill, &a);

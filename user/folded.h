@@ -23,13 +23,12 @@ struct folded_meta {
 	double interval_s;	/* 0: a one-shot report */
 	uint64_t sample_bytes;	/* --sample: figures are estimates */
 	bool faults;		/* --faults: pages first written, not allocations */
+	struct timespec when;	/* the report's time, for a stamped name */
 };
 
 /*
  * Write atomically to target, or to a new time-stamped file inside it when
- * dir; the path written is returned in out. The first line is a '#'
- * comment with pid, command line, interval and time, which ends in a
- * letter so that flamegraph.pl and speedscope skip it.
+ * dir; the path written is returned in out. Stacks only, no comment line.
  */
 int folded_write(const char *target, bool dir, const struct folded_meta *m,
 		 const struct profile *p, struct symbolizer *s, char *out,

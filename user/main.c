@@ -691,6 +691,7 @@ static void report(struct session *s, bool final)
 	struct age_row *ages = NULL;
 	struct profile p;
 	char path[PATH_MAX];
+	struct timespec when;
 	int err;
 
 	err = read_profile(s, &p);
@@ -721,10 +722,12 @@ static void report(struct session *s, bool final)
 		report_print(stdout, &p, &s->sym, &ro);
 	free(sus);
 	free(ages);
+	/* one time for the report's files: their names match */
+	clock_gettime(CLOCK_REALTIME, &when);
 	if (s->o.folded) {
 		struct folded_meta fm = { s->o.pid, s->comm, s->cmdline,
 					  s->o.interval, s->o.sample,
-					  s->o.faults };
+					  s->o.faults, when };
 
 		err = folded_write(s->o.folded, s->o.folded_dir, &fm, &p,
 				   &s->sym, path, sizeof(path));
@@ -746,13 +749,11 @@ static void report(struct session *s, bool final)
 			.sample_bytes = s->o.sample,
 			.faults = s->o.faults,
 		};
-		struct timespec ts;
 
-		clock_gettime(CLOCK_REALTIME, &ts);
-		pm.time_ns = ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+		pm.time_ns = when.tv_sec * 1000000000ULL + when.tv_nsec;
 		if (s->o.pprof_dir)
 			stamped_path(path, sizeof(path), s->o.pprof, s->o.pid,
-				     "pb.gz");
+				     &when, "pb.gz");
 		else
 			snprintf(path, sizeof(path), "%s", s->o.pprof);
 		err = pprof_write(path, &p, &s->sym, &pm);

@@ -70,15 +70,13 @@ int check_writable(const char *path, int is_dir)
 }
 
 void stamped_path(char *out, size_t len, const char *dir, int pid,
-		  const char *ext)
+		  const struct timespec *when, const char *ext)
 {
-	struct timeval tv;
 	char stamp[32];
 
-	gettimeofday(&tv, NULL);
-	strftime(stamp, sizeof(stamp), "%Y%m%d-%H%M%S", localtime(&tv.tv_sec));
+	strftime(stamp, sizeof(stamp), "%Y%m%d-%H%M%S", localtime(&when->tv_sec));
 	snprintf(out, len, "%s/heaptrail-%d-%s.%03ld.%s", dir, pid, stamp,
-		 (long)tv.tv_usec / 1000, ext);
+		 when->tv_nsec / 1000000, ext);
 }
 
 static int cmp_name(const void *a, const void *b)

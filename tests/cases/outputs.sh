@@ -14,6 +14,9 @@ test_keep_bounded_directories() {
 	[ "$(ls "$TMPD/p" | grep -c "^heaptrail-$TPID-.*\.pb\.gz$")" = 3 ] ||
 		fail "pprof files: $(ls "$TMPD/p")"
 	[ "$( (ls -A "$TMPD/f"; ls -A "$TMPD/p") | grep -c tmp)" = 0 ] || fail "temporary files left"
+	# one report's files carry one time in their names
+	[ "$(ls "$TMPD/f" | sed 's/\.folded$//')" = "$(ls "$TMPD/p" | sed 's/\.pb\.gz$//')" ] ||
+		fail "names differ: $(ls "$TMPD/f" "$TMPD/p" | tr '\n' ' ')"
 	# the newest of each holds the final state
 	grep -q ';encode;\[malloc\] 50000$' "$(ls -d "$TMPD"/f/* | tail -1)" ||
 		fail "newest folded file lacks the leak"
