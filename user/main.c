@@ -361,6 +361,10 @@ static void parse_opts(int argc, char **argv, struct opts *o)
 			if (o->ndebug_dirs == MAX_DEBUG_DIRS)
 				die_usage("at most %d --debug-dir", MAX_DEBUG_DIRS);
 			o->debug_dirs[o->ndebug_dirs++] = optarg;
+			/* a typo would silently leave frames unnamed */
+			if (access(optarg, X_OK))
+				fprintf(stderr, "heaptrail: warning: --debug-dir %s: %s\n",
+					optarg, strerror(errno));
 			break;
 		case O_NO_DEMANGLE:
 			o->no_demangle = true;

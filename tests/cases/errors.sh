@@ -114,3 +114,10 @@ test_fresh_box_without_tracefs() {
 	grep -q tracefs /proc/self/mounts && fail "tracefs in our mount table"
 	return 0
 }
+
+# A --debug-dir that is not there is said, not silently ignored.
+test_debug_dir_missing_warns() {
+	"$HT" --debug-dir "$TMPD/none" -p 999999 >"$HOUT" 2>"$HERR"
+	grep -qx "heaptrail: warning: --debug-dir $TMPD/none: No such file or directory" "$HERR" ||
+		fail "said: $(cat "$HERR")"
+}
