@@ -6,6 +6,7 @@
  * stacks every interval and at the end.
  */
 #define _GNU_SOURCE
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -110,6 +111,7 @@ struct session {
 	bool gone;		/* the target has exited */
 	int status;		/* the command's wait status, once gone */
 	struct aggsync agg;	/* copy of the BPF aggregates */
+	struct written folded_files, pprof_files;	/* for --keep */
 	struct stackcache frames;	/* frames of the stacks seen */
 	struct trend trend;	/* per-stack history, for leak ranking */
 	struct ht_agg_key *pending;	/* changed since the last trend point */
@@ -138,7 +140,8 @@ static void usage(FILE *f)
 "       heaptrail [options] -- COMMAND [ARGS...]\n"
 "       heaptrail diff [-n N] [--grown-only] OLD NEW   (saved folded/pprof)\n"
 "       heaptrail symbolize [--debug-dir DIR]... [REPORT] (saved text report)\n"
-"Report the call stacks that hold a process's outstanding memory.\n\n"
+"Report the call stacks that hold a process's outstanding memory.\n"
+"SEC is seconds, or a number with a unit: 500ms, 30s, 5m, 2h.\n\n"
 "  -p, --pid PID          attach to this running process (no restart)\n"
 "  -i, --interval SEC     report every SEC seconds (default 10; with -d, only\n"
 "                         the final report unless -i is given)\n"
@@ -192,17 +195,28 @@ static void usage(FILE *f)
 "  -V, --version          print heaptrail's version\n");
 }
 
+/* Seconds, or with a unit: 500ms, 30s, 5m, 2h. */
 static double parse_seconds(const char *s, const char *what, bool zero_ok)
 {
+	static const struct {
+		const char *unit;
+		double s;
+	} units[] = { { "", 1 }, { "ms", 0.001 }, { "s", 1 }, { "m", 60 },
+		      { "h", 3600 } };
 	char *end;
 	double v;
+	size_t i;
 
 	errno = 0;
 	v = strtod(s, &end);
-	if (errno || end == s || *end || v < 0 || v > 1e7 || (!zero_ok && !v))
-		die_usage("invalid %s '%s': expected seconds%s", what, s,
-			  zero_ok ? "" : " > 0");
-	return v;
+	for (i = 0; i < ARRAY_SIZE(units) && strcmp(end, units[i].unit); i++)
+		;
+	/* written so that nan, which compares false, is refused too */
+	if (errno || end == s || i == ARRAY_SIZE(units) || isalpha(*s) ||
+	    !(v >= 0 && v * units[i].s <= 1e7) || (!zero_ok && !(v > 0)))
+		die_usage("invalid %s '%s': expected seconds%s (or 500ms, 5m, 2h)",
+			  what, s, zero_ok ? "" : " > 0");
+	return v * units[i].s;
 }
 
 static unsigned long parse_count(const char *s, const char *what,
@@ -737,10 +751,10 @@ static void report(struct session *s, bool final)
 				   &s->sym, path, sizeof(path));
 		if (err) {
 			fprintf(stderr, "heaptrail: cannot write %s: %s\n", path,
-				strerror(-err));
+				outfile_error(err));
 			s->write_failed = true;
-		} else if (s->o.folded_dir && s->o.keep) {
-			prune_stamped(s->o.folded, s->o.pid, "folded", s->o.keep);
+		} else if (s->o.folded_dir) {
+			keep_written(&s->folded_files, path, s->o.keep);
 		}
 	}
 	if (s->o.pprof) {
@@ -763,10 +777,10 @@ static void report(struct session *s, bool final)
 		err = pprof_write(path, &p, &s->sym, &pm);
 		if (err) {
 			fprintf(stderr, "heaptrail: cannot write %s: %s\n",
-				path, strerror(-err));
+				path, outfile_error(err));
 			s->write_failed = true;
-		} else if (s->o.pprof_dir && s->o.keep) {
-			prune_stamped(s->o.pprof, s->o.pid, "pb.gz", s->o.keep);
+		} else if (s->o.pprof_dir) {
+			keep_written(&s->pprof_files, path, s->o.keep);
 		}
 	}
 	profile_free(&p);
@@ -1012,13 +1026,13 @@ int main(int argc, char **argv)
 		err = check_writable(s.o.folded, s.o.folded_dir);
 		if (err)
 			return fail("cannot write folded output %s: %s", s.o.folded,
-				    strerror(-err));
+				    outfile_error(err));
 	}
 	if (s.o.pprof) {
 		err = check_writable(s.o.pprof, s.o.pprof_dir);
 		if (err)
 			return fail("cannot write pprof output %s: %s", s.o.pprof,
-				    strerror(-err));
+				    outfile_error(err));
 	}
 
 	/* which libc: the target's, or for a command the one we run on */
@@ -1228,6 +1242,8 @@ out:
 	unwind_free(&s.unw);
 	trend_free(&s.trend);
 	aggsync_free(&s.agg);
+	written_free(&s.folded_files);
+	written_free(&s.pprof_files);
 	stackcache_free(&s.frames);
 	free(s.pending);
 	elf_img_free(libc);

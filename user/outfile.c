@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0
 #include <errno.h>
+#include <fcntl.h>
+#include <stdbool.h>
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
-#include <dirent.h>
 #include <sys/stat.h>
 #include <sys/time.h>
 #include <time.h>
@@ -12,32 +13,70 @@
 #include "outfile.h"
 #include "util.h"
 
-int atomic_write(const char *path, int (*fill)(FILE *f, void *arg), void *arg)
+/* fill() into an open file: flushed, and synced where it can be. */
+static int fill_file(int fd, bool sync, int (*fill)(FILE *f, void *arg),
+		     void *arg)
 {
-	char tmp[PATH_MAX];
-	FILE *f;
-	int fd, err;
+	FILE *f = fdopen(fd, "w");
+	int err;
 
-	if (snprintf(tmp, sizeof(tmp), "%s.tmp.XXXXXX", path) >= (int)sizeof(tmp))
-		return -ENAMETOOLONG;
-	fd = mkstemp(tmp);
-	if (fd < 0)
-		return -errno;
-	f = fdopen(fd, "w");
 	if (!f) {
 		err = -errno;
 		close(fd);
-		unlink(tmp);
 		return err;
 	}
-	fchmod(fd, 0644);
 	err = fill(f, arg);
 	if (!err && fflush(f))
 		err = -errno;
-	if (!err && fsync(fd))
+	if (!err && sync && fsync(fd))
 		err = -errno;
 	if (fclose(f) && !err)
 		err = -errno;
+	return err;
+}
+
+/*
+ * A device or FIFO at path is written to, never replaced (-f /dev/null
+ * must stay /dev/null): opened without following a link and without
+ * blocking on a FIFO that has no reader (ENXIO).
+ */
+static int write_node(const char *path, int (*fill)(FILE *f, void *arg),
+		      void *arg)
+{
+	int fd = open(path, O_WRONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+
+	if (fd < 0)
+		return -errno;
+	/* a reader is there: block on a full pipe as any writer would */
+	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
+	return fill_file(fd, false, fill, arg);
+}
+
+int atomic_write(const char *path, int (*fill)(FILE *f, void *arg), void *arg)
+{
+	char tmp[PATH_MAX];
+	struct stat st;
+	int fd, err;
+
+	if (!lstat(path, &st)) {
+		/* a link planted at the path is neither followed nor
+		 * replaced; heaptrail runs as root */
+		if (S_ISLNK(st.st_mode))
+			return -ELOOP;
+		if (S_ISDIR(st.st_mode))
+			return -EISDIR;
+		if (!S_ISREG(st.st_mode))
+			return write_node(path, fill, arg);
+	}
+	if (snprintf(tmp, sizeof(tmp), "%s.tmp.XXXXXX", path) >= (int)sizeof(tmp))
+		return -ENAMETOOLONG;
+	/* O_EXCL, a name no one can guess, in the same directory */
+	fd = mkstemp(tmp);
+	if (fd < 0)
+		return -errno;
+	fcntl(fd, F_SETFD, FD_CLOEXEC);
+	fchmod(fd, 0640);
+	err = fill_file(fd, true, fill, arg);
 	if (!err && rename(tmp, path))
 		err = -errno;
 	if (err)
@@ -45,21 +84,55 @@ int atomic_write(const char *path, int (*fill)(FILE *f, void *arg), void *arg)
 	return err;
 }
 
+/* mkdir -p, each directory made 0750. */
+static int make_dirs(const char *path)
+{
+	char buf[PATH_MAX], *p;
+
+	if (snprintf(buf, sizeof(buf), "%s", path) >= (int)sizeof(buf))
+		return -ENAMETOOLONG;
+	for (p = buf + 1;; p++) {
+		if (*p && *p != '/')
+			continue;
+		if (p[-1] != '/') {
+			char c = *p;
+
+			*p = 0;
+			if (mkdir(buf, 0750) && errno != EEXIST)
+				return -errno;
+			*p = c;
+		}
+		if (!*p)
+			return 0;
+	}
+}
+
 int check_writable(const char *path, int is_dir)
 {
 	char tmp[PATH_MAX];
-	char *slash;
-	int fd;
+	struct stat st;
+	int fd, err;
 
+	if (!*path)
+		return -ENOENT;
+	if (is_dir && (err = make_dirs(path)))
+		return err;
+	if (!is_dir && !lstat(path, &st)) {
+		if (S_ISLNK(st.st_mode))
+			return -ELOOP;
+		if (S_ISDIR(st.st_mode))
+			return -EISDIR;
+		/* a device or FIFO is written at each report; opening a
+		 * FIFO now would end its reader's stream */
+		if (!S_ISREG(st.st_mode))
+			return 0;
+	}
 	/* root passes access() even on read-only file systems: really try */
 	if (is_dir) {
 		snprintf(tmp, sizeof(tmp), "%s/.heaptrail.XXXXXX", path);
 	} else {
-		snprintf(tmp, sizeof(tmp), "%s", path);
-		slash = strrchr(tmp, '/');
-		snprintf(slash ? slash + 1 : tmp,
-			 sizeof(tmp) - (slash ? slash + 1 - tmp : 0),
-			 ".heaptrail.XXXXXX");
+		if (snprintf(tmp, sizeof(tmp), "%s.tmp.XXXXXX", path) >= (int)sizeof(tmp))
+			return -ENAMETOOLONG;
 	}
 	fd = mkstemp(tmp);
 	if (fd < 0)
@@ -79,46 +152,40 @@ void stamped_path(char *out, size_t len, const char *dir, int pid,
 		 when->tv_nsec / 1000000, ext);
 }
 
-static int cmp_name(const void *a, const void *b)
+const char *outfile_error(int err)
 {
-	return strcmp(*(char *const *)a, *(char *const *)b);
+	if (err == -ELOOP)
+		return "a symbolic link: refused, never followed or replaced";
+	if (err == -ENXIO)
+		return "a FIFO with no reader";
+	return strerror(-err);
 }
 
-int prune_stamped(const char *dir, int pid, const char *ext, unsigned keep)
+int keep_written(struct written *w, const char *path, unsigned keep)
 {
-	char prefix[64], path[PATH_MAX], **names = NULL;
-	size_t n = 0, cap = 0, i, pl, el = strlen(ext);
-	struct dirent *d;
+	char *copy = strdup(path);
 	int err = 0;
-	DIR *dd;
 
-	snprintf(prefix, sizeof(prefix), "heaptrail-%d-", pid);
-	pl = strlen(prefix);
-	dd = opendir(dir);
-	if (!dd)
-		return -errno;
-	while ((d = readdir(dd))) {
-		size_t l = strlen(d->d_name);
-
-		if (l <= pl + el + 1 || strncmp(d->d_name, prefix, pl) ||
-		    strcmp(d->d_name + l - el, ext) || d->d_name[l - el - 1] != '.')
-			continue;
-		if (grow(&names, n, &cap, sizeof(*names)) ||
-		    !(names[n] = strdup(d->d_name))) {
-			err = -ENOMEM;
-			break;
-		}
-		n++;
+	if (!copy || grow(&w->paths, w->n, &w->cap, sizeof(*w->paths))) {
+		free(copy);
+		return -ENOMEM;
 	}
-	closedir(dd);
-	qsort(names, n, sizeof(*names), cmp_name);
-	for (i = 0; !err && n > keep && i < n - keep; i++) {
-		snprintf(path, sizeof(path), "%s/%s", dir, names[i]);
-		if (unlink(path) && errno != ENOENT)
+	w->paths[w->n++] = copy;
+	/* the oldest of this run's files go; nobody else's */
+	while (keep && w->n > keep) {
+		if (unlink(w->paths[0]) && errno != ENOENT && !err)
 			err = -errno;
+		free(w->paths[0]);
+		memmove(w->paths, w->paths + 1, --w->n * sizeof(*w->paths));
 	}
-	for (i = 0; i < n; i++)
-		free(names[i]);
-	free(names);
 	return err;
+}
+
+void written_free(struct written *w)
+{
+	while (w->n)
+		free(w->paths[--w->n]);
+	free(w->paths);
+	w->paths = NULL;
+	w->cap = 0;
 }

@@ -55,6 +55,12 @@ test_error_bad_options() {
 	expect_error 2 "invalid --max-allocs '0'" -p 1 --max-allocs 0
 	expect_error 2 "no target" -i 1
 	expect_error 2 "give either -p PID or a COMMAND" -p 1 -- true
+	expect_error 2 "invalid interval 'nan'" -p 1 -i nan
+	expect_error 2 "invalid duration 'inf'" -p 1 -d inf
+	expect_error 2 "invalid --min-age '5x'" -p 1 --min-age 5x
+	expect_error 1 "cannot write folded output : No such file or directory" -p 1 -f ''
+	# units are seconds unless written: 500ms, 2m, 1h
+	expect_error 1 "no process with PID 999999" -p 999999 --min-age 500ms -i 2m -d 1h
 }
 
 test_error_unwritable_output() {

@@ -32,3 +32,55 @@ test_error_keep_without_directory() {
 	grep -q '^heaptrail: --keep needs --folded or --pprof with a directory' "$HERR" ||
 		fail "$(cat "$HERR")"
 }
+
+# Root-safe outputs. A device node at the output path is written to and
+# stays a device; a FIFO with a reader gets the stacks, one without a
+# reader is an error line and exit 1; a planted symbolic link is refused
+# at start in one line (its target unchanged); files are 0640.
+test_outputs_root_safe() {
+	local dev=$TMPD/null fifo=$TMPD/fifo link=$TMPD/link victim=$TMPD/victim
+	mknod "$dev" c 1 3 || skip "mknod not permitted here"
+	start_target encode
+	run_ht -p "$TPID" -f "$dev" --pprof "$TMPD/out.pb.gz"
+	trigger_target
+	stop_ht
+	[ "$HRC" = 0 ] || fail "-f device: heaptrail exited $HRC"
+	[ -c "$dev" ] || fail "the device node was replaced: $(ls -l "$dev")"
+	[ "$(stat -c %a "$TMPD/out.pb.gz")" = 640 ] || fail "mode $(stat -c %a "$TMPD/out.pb.gz")"
+	mkfifo "$fifo"
+	"$HT" -d 2 -f "$fifo" -- "$TARGET" encode --now 5 >"$HOUT" 2>"$HERR"
+	[ $? = 1 ] && grep -qx "heaptrail: cannot write $fifo: a FIFO with no reader" "$HERR" ||
+		fail "FIFO without reader: $(cat "$HERR")"
+	cat "$fifo" >"$TMPD/fifo.out" &
+	local rpid=$!
+	"$HT" -d 2 -f "$fifo" -- "$TARGET" encode --now 5 >"$HOUT" 2>"$HERR" ||
+		fail "FIFO with reader: $(cat "$HERR")"
+	wait "$rpid"
+	[ -p "$fifo" ] || fail "the FIFO was replaced"
+	grep -q ';encode;\[malloc\] 50000$' "$TMPD/fifo.out" || fail "reader got: $(head -3 "$TMPD/fifo.out")"
+	echo precious >"$victim"
+	ln -s "$victim" "$link"
+	"$HT" -p "$TPID" -d 1 -f "$link" >"$HOUT" 2>"$HERR"
+	[ $? = 1 ] && grep -qx "heaptrail: cannot write folded output $link: a symbolic link: refused, never followed or replaced" "$HERR" ||
+		fail "symlink: $(cat "$HERR")"
+	[ -L "$link" ] && [ "$(cat "$victim")" = precious ] || fail "the link or its target changed"
+}
+
+# An output directory that does not exist is made (0750, parents too);
+# --keep deletes only files this run wrote, not another run's.
+test_output_dir_made_and_keep_own() {
+	local d=$TMPD/a/b/
+	start_target encode
+	"$HT" -p "$TPID" -d 1 -f "$d" >"$HOUT" 2>"$HERR" || fail "missing dir: $(cat "$HERR")"
+	[ "$(stat -c %a "$TMPD/a")" = 750 ] && [ "$(stat -c %a "$TMPD/a/b")" = 750 ] ||
+		fail "dir modes $(stat -c %a "$TMPD/a" "$TMPD/a/b" | tr '\n' ' ')"
+	local other
+	other=$(ls "$d")
+	[ "$(wc -l <<<"$other")" = 1 ] || fail "files: $other"
+	run_ht -p "$TPID" -i 0.3 -f "$d" --keep 2
+	trigger_target
+	sleep 1.5
+	stop_ht
+	[ -e "$d/$other" ] || fail "--keep deleted another run's $other"
+	[ "$(ls "$d" | grep -vcx "$other")" = 2 ] || fail "this run kept: $(ls "$d")"
+}
