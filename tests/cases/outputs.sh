@@ -84,3 +84,19 @@ test_output_dir_made_and_keep_own() {
 	[ -e "$d/$other" ] || fail "--keep deleted another run's $other"
 	[ "$(ls "$d" | grep -vcx "$other")" = 2 ] || fail "this run kept: $(ls "$d")"
 }
+
+# A command line with bytes that are not UTF-8 still makes valid JSON:
+# each such byte is U+FFFD, valid UTF-8 (é) stays as it is.
+test_json_non_utf8() {
+	local odd
+	odd=$(printf '%s/t\xffé' "$TMPD")
+	ln -s "$TARGET" "$odd"
+	"$HT" --json -d 2 -- "$odd" encode --now 5 >"$HOUT" 2>"$HERR" || fail "exit $?"
+	/usr/bin/python3 - "$HOUT" <<'PY' || fail "JSON: $(head -c 300 "$HOUT")"
+import json, sys
+for line in open(sys.argv[1], encoding="utf-8"):
+    if line.startswith("{"):
+        r = json.loads(line)
+assert r["cmdline"].split(" ")[0].endswith("/t\ufffd\u00e9"), r["cmdline"]
+PY
+}
