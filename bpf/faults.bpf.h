@@ -103,9 +103,9 @@ static __always_inline void page_count(__u64 address, struct pt_regs *regs)
 		return;
 	v.stack = stack_of(regs->ip, regs->sp, regs->bp);
 	v.ts = bpf_ktime_get_ns();
-	a = agg_get(v.stack, HT_FAULT);
+	a = agg_for(&v.stack, HT_FAULT);
 	if (!a) {
-		count(HT_C_DROP_AGG);
+		count(HT_C_DROP_ALLOC);
 		return;
 	}
 	if (bpf_map_update_elem(&allocs, &page, &v, BPF_NOEXIST)) {

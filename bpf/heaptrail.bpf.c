@@ -257,6 +257,23 @@ static __always_inline struct ht_agg *agg_get(__u64 stack, __u32 kind)
 }
 
 /*
+ * The aggregate an allocation of *stack goes to. When the aggregate map
+ * is full, it goes to stack 0 ("[unrecorded stacks]"), for which the map
+ * keeps room, as an allocation whose stack did not fit in the stack map
+ * does: the totals stay exact, only the stack is lost.
+ */
+static __always_inline struct ht_agg *agg_for(__u64 *stack, __u32 kind)
+{
+	struct ht_agg *a = agg_get(*stack, kind);
+
+	if (a || !*stack)
+		return a;
+	count(HT_C_DROP_AGG);
+	*stack = 0;
+	return agg_get(0, kind);
+}
+
+/*
  * After (never before) changing a: queue its key once per generation.
  * The common case costs one load and a compare.
  */
@@ -407,9 +424,9 @@ static __always_inline void heap_record(struct pt_regs *ctx, __u64 addr,
 	v.stack = stack_of(PT_REGS_IP(ctx), PT_REGS_SP(ctx), PT_REGS_FP(ctx));
 	v.ts = bpf_ktime_get_ns();
 	v.size = sample_scale(size, &v.weight);
-	a = agg_get(v.stack, kind);
+	a = agg_for(&v.stack, kind);
 	if (!a) {
-		count(HT_C_DROP_AGG);
+		count(HT_C_DROP_ALLOC);
 		return;
 	}
 	err = bpf_map_update_elem(&allocs, &addr, &v, BPF_NOEXIST);
@@ -671,10 +688,10 @@ static __always_inline void map_record(__u64 addr, __u64 len, __u64 stack,
 {
 	struct ht_alloc v = { .size = len, .stack = stack, .ts = ts,
 			      .kind = kind };
-	struct ht_agg *a = agg_get(stack, kind);
+	struct ht_agg *a = agg_for(&v.stack, kind);
 
 	if (!a) {
-		count(HT_C_DROP_AGG);
+		count(HT_C_DROP_MAPPING);
 		return;
 	}
 	if (bpf_map_update_elem(&mappings, &addr, &v, BPF_ANY)) {

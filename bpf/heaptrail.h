@@ -36,7 +36,7 @@ enum ht_kind {
 enum ht_counter {
 	HT_C_DROP_ALLOC,	/* live-allocation map full */
 	HT_C_DROP_STACK,	/* stack map full: counted under stack 0 */
-	HT_C_DROP_AGG,		/* per-stack aggregate map full */
+	HT_C_DROP_AGG,		/* aggregate map full: under stack 0 too */
 	HT_C_DROP_MAPPING,	/* mapping map full */
 	HT_C_DROP_THREAD,	/* per-thread state map full */
 	HT_C_UNKNOWN_FREE,	/* free of an address allocated before attach */

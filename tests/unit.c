@@ -169,7 +169,7 @@ static int t_folded_lines(void)
 	f = open_memstream(&buf, &len);
 	CHECK(folded_fill(f, &p, &s) == 0);
 	fclose(f);
-	CHECK(!strcmp(buf, "[unknown stack];[calloc] 7\n"
+	CHECK(!strcmp(buf, "[unrecorded stacks];[calloc] 7\n"
 			   "unit_caller;unit_leaf;[malloc] 123\n"
 			   "unit_leaf;[mmap] 4096\n"));
 	free(buf);

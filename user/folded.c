@@ -35,7 +35,7 @@ static char *stack_text(const struct prof_entry *e, struct symbolizer *s)
 	if (!f)
 		return NULL;
 	if (!e->nips)
-		fputs("[unknown stack];", f);
+		fputs("[unrecorded stacks];", f);
 	for (i = e->nips - 1; i >= 0; i--) {
 		struct frame v[SYM_MAX_INLINE];
 		int n = symbolizer_frames(s, e->ips[i], true, v, SYM_MAX_INLINE);

@@ -620,7 +620,8 @@ static int open_and_load(struct session *s)
 	bpf_program__set_autoload(skel->progs.madvise_exit, s->o.faults);
 	bpf_map__set_max_entries(skel->maps.allocs, s->o.max_allocs);
 	bpf_map__set_max_entries(skel->maps.stacks, s->o.max_stacks);
-	bpf_map__set_max_entries(skel->maps.aggs, s->o.max_stacks);
+	/* and room for stack 0 of every kind: what did not fit */
+	bpf_map__set_max_entries(skel->maps.aggs, s->o.max_stacks + HT_NKINDS);
 	bpf_map__set_max_entries(skel->maps.changed, change_ring_size(s->o.max_stacks));
 	bpf_map__set_max_entries(skel->maps.mappings, s->o.max_mappings);
 	s->rows_cap = s->unw.nrows + ROW_HEADROOM;

@@ -389,7 +389,7 @@ static void put_sample(struct pp *pp, const struct prof_entry *e)
 	for (i = 0; i < e->nips && i < HT_MAX_FRAMES; i++)
 		locs[n++] = ip_loc(pp, e->ips[i]);
 	if (!e->nips)
-		locs[n++] = leaf_loc(pp, "[unknown stack]");
+		locs[n++] = leaf_loc(pp, "[unrecorded stacks]");
 	at = pb_begin(b, P_SAMPLE);
 	sub = pb_begin(b, 1);
 	for (i = 0; i < n; i++)

@@ -241,7 +241,7 @@ static void print_entry(FILE *out, const struct profile *p, size_t i,
 		print_ages(out, &o->ages[i]);
 	fprintf(out, "%s\n", kind_name(e->key.kind));
 	if (!e->nips)
-		fprintf(out, "        [stack not recorded: map full]\n");
+		fprintf(out, "        [unrecorded stacks] (the stack or aggregate map was full)\n");
 	for (j = 0; j < e->nips; j++)
 		print_frame(out, s, e->ips[j], u);
 }
@@ -301,15 +301,18 @@ void report_print(FILE *out, const struct profile *p, struct symbolizer *s,
 			p->heap.alloc_bytes, p->heap.alloc_count,
 			p->heap.free_bytes, p->heap.free_count);
 	}
+	/* lost events apart from kept bytes whose stack was not kept */
 	fprintf(out,
 		"dropped: %" PRIu64 " (live map full %" PRIu64
-		", stack map full %" PRIu64 ", aggregate map full %" PRIu64
 		", mapping map full %" PRIu64 ", thread map full %" PRIu64
-		"); truncated stacks %" PRIu64 "\n",
-		c[HT_C_DROP_ALLOC] + c[HT_C_DROP_STACK] + c[HT_C_DROP_AGG] +
-			c[HT_C_DROP_MAPPING] + c[HT_C_DROP_THREAD],
-		c[HT_C_DROP_ALLOC], c[HT_C_DROP_STACK], c[HT_C_DROP_AGG],
-		c[HT_C_DROP_MAPPING], c[HT_C_DROP_THREAD], c[HT_C_TRUNCATED]);
+		"); unrecorded stacks %" PRIu64 " (stack map full %" PRIu64
+		", aggregate map full %" PRIu64
+		": bytes kept under [unrecorded stacks]); truncated stacks %" PRIu64
+		"\n",
+		c[HT_C_DROP_ALLOC] + c[HT_C_DROP_MAPPING] + c[HT_C_DROP_THREAD],
+		c[HT_C_DROP_ALLOC], c[HT_C_DROP_MAPPING], c[HT_C_DROP_THREAD],
+		c[HT_C_DROP_STACK] + c[HT_C_DROP_AGG], c[HT_C_DROP_STACK],
+		c[HT_C_DROP_AGG], c[HT_C_TRUNCATED]);
 	fprintf(out,
 		"ignored: %" PRIu64 " frees of memory allocated before attach, %"
 		PRIu64 " allocator calls made inside another (counted once)\n",

@@ -86,3 +86,30 @@ test_many_stacks_churn_exact() {
 	grep -qE '^heaptrail: aggregates: .*, 0 stale at the end' "$HERR" ||
 		fail "copy of the aggregates: $(grep aggregates: "$HERR")"
 }
+
+# More stacks than --max-stacks: allocations whose stack does not fit are
+# kept under one [unrecorded stacks] entry, so the stacks still add up to
+# the totals; nothing is dropped, and each unrecorded allocation is
+# counted once (the stack map was full, not also the aggregate map).
+test_unrecorded_stacks_keep_totals() {
+	"$ROOT/tests/bin/manystacks" 4000 1000 >"$TOUT" 2>&1 &
+	TPID=$!
+	wait_for "$TOUT" "^ready" || fail "manystacks did not start"
+	run_ht -p "$TPID" -n 10000 --max-stacks 200
+	kill -USR1 "$TPID"
+	wait_for "$TOUT" "^done" 600 || fail "manystacks did not finish"
+	kill -STOP "$TPID"
+	stop_ht
+	kill -CONT "$TPID"
+	local heap rows unrec drop
+	heap=$(last_report | sed -n 's/^outstanding: .* = heap \([0-9]*\) in .*/\1/p')
+	rows=$(last_report | awk '/^#[0-9]+ / { s += $2 } END { print s + 0 }')
+	[ -n "$heap" ] && [ "$heap" = "$rows" ] || fail "stacks sum to $rows, heap is $heap"
+	unrec=$(last_report | awk '/^#[0-9]+ / { b = $2; c = $7 } /^        \[unrecorded stacks\]/ { print b, c; exit }')
+	[ -n "$unrec" ] || fail "no [unrecorded stacks] entry"
+	read -r ub uc <<<"$unrec"
+	drop=$(last_report | grep '^dropped:')
+	[[ $drop == "dropped: 0 (live map full 0, mapping map full 0, thread map full 0); unrecorded stacks $uc (stack map full $uc, aggregate map full 0: "* ]] ||
+		fail "unrecorded $ub bytes in $uc: $drop"
+	[ "$ub" = $((uc * 16)) ] && [ "$uc" -gt 3000 ] || fail "[unrecorded stacks] holds $ub bytes in $uc"
+}
