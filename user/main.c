@@ -89,6 +89,7 @@ struct opts {
 	bool faults;		/* no allocator probes: first-touched pages */
 	unsigned long sample;	/* mean bytes per sample; 0: every call */
 	unsigned long min_size, max_size;	/* traced sizes, inclusive */
+	const char *output;	/* -o: the reports' file, not stdout */
 	bool no_session;	/* entry+return uprobes even with sessions */
 	bool keep_running;	/* leave COMMAND running at the end */
 };
@@ -112,6 +113,7 @@ struct session {
 	int status;		/* the command's wait status, once gone */
 	struct aggsync agg;	/* copy of the BPF aggregates */
 	struct written folded_files, pprof_files;	/* for --keep */
+	FILE *out;		/* the reports: stdout, or -o FILE */
 	struct stackcache frames;	/* frames of the stacks seen */
 	struct trend trend;	/* per-stack history, for leak ranking */
 	struct ht_agg_key *pending;	/* changed since the last trend point */
@@ -188,6 +190,8 @@ static void usage(FILE *f)
 "                         use; RSS growth, not allocations)\n"
 "      --probe-at-entry   every probe at function+0, as other tools place\n"
 "                         them (default: the first emulated instruction)\n"
+"  -o, --output FILE      print the reports (text or --json) to FILE, not\n"
+"                         stdout (which a COMMAND shares)\n"
 "  -z, --min-size BYTES   trace only allocations of at least BYTES\n"
 "  -Z, --max-size BYTES   trace only allocations of at most BYTES\n"
 "  -v, --verbose          print libbpf messages and where each probe went\n"
@@ -278,6 +282,7 @@ static void parse_opts(int argc, char **argv, struct opts *o)
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
+		{ "output", required_argument, NULL, 'o' },
 		{},
 	};
 	bool have_interval = false;
@@ -290,7 +295,7 @@ static void parse_opts(int argc, char **argv, struct opts *o)
 	o->max_size = ULONG_MAX;
 	o->max_stacks = 65536;
 	o->max_mappings = 65536;
-	while ((c = getopt_long(argc, argv, "+p:i:d:n:f:z:Z:vhV", lo, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+p:i:d:n:f:o:z:Z:vhV", lo, NULL)) != -1) {
 		switch (c) {
 		case 'p':
 			o->pid = parse_count(optarg, "PID", INT_MAX);
@@ -389,6 +394,9 @@ static void parse_opts(int argc, char **argv, struct opts *o)
 		case 'h':
 			usage(stdout);
 			exit(0);
+		case 'o':
+			o->output = optarg;
+			break;
 		case 'z':
 			o->min_size = parse_count(optarg, "--min-size", ULONG_MAX);
 			break;
@@ -736,9 +744,9 @@ static void report(struct session *s, bool final)
 		ro.min_age = s->o.min_age;
 	}
 	if (s->o.json)
-		report_json(stdout, &p, &s->sym, &ro);
+		report_json(s->out, &p, &s->sym, &ro);
 	else
-		report_print(stdout, &p, &s->sym, &ro);
+		report_print(s->out, &p, &s->sym, &ro);
 	free(sus);
 	free(ages);
 	/* one time for the report's files: their names match */
@@ -1035,6 +1043,13 @@ int main(int argc, char **argv)
 			return fail("cannot write pprof output %s: %s", s.o.pprof,
 				    outfile_error(err));
 	}
+	s.out = stdout;
+	if (s.o.output) {
+		err = open_output(s.o.output, &s.out);
+		if (err)
+			return fail("cannot write %s: %s", s.o.output,
+				    outfile_error(err));
+	}
 
 	/* which libc: the target's, or for a command the one we run on */
 	if (s.o.cmd) {
@@ -1244,6 +1259,11 @@ out:
 	trend_free(&s.trend);
 	aggsync_free(&s.agg);
 	written_free(&s.folded_files);
+	if (s.out && s.out != stdout && fclose(s.out) && !rc) {
+		fprintf(stderr, "heaptrail: cannot write %s: %s\n", s.o.output,
+			strerror(errno));
+		rc = 1;
+	}
 	written_free(&s.pprof_files);
 	stackcache_free(&s.frames);
 	free(s.pending);

@@ -84,6 +84,35 @@ int atomic_write(const char *path, int (*fill)(FILE *f, void *arg), void *arg)
 	return err;
 }
 
+int open_output(const char *path, FILE **out)
+{
+	struct stat st;
+	int fd;
+
+	if (!*path)
+		return -ENOENT;
+	if (!lstat(path, &st) && S_ISLNK(st.st_mode))
+		return -ELOOP;
+	/* no O_TRUNC on a device or FIFO; O_NONBLOCK: a FIFO needs its
+	 * reader now, not at the first report */
+	fd = open(path, O_WRONLY | O_CREAT | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC,
+		  0640);
+	if (fd < 0)
+		return -errno;
+	if (!fstat(fd, &st) && S_ISREG(st.st_mode) && ftruncate(fd, 0)) {
+		close(fd);
+		return -errno;
+	}
+	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
+	*out = fdopen(fd, "w");
+	if (!*out) {
+		close(fd);
+		return -ENOMEM;
+	}
+	setvbuf(*out, NULL, _IOLBF, 0);
+	return 0;
+}
+
 /* mkdir -p, each directory made 0750. */
 static int make_dirs(const char *path)
 {

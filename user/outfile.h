@@ -20,6 +20,11 @@ int atomic_write(const char *path, int (*fill)(FILE *f, void *arg), void *arg);
  */
 void stamped_path(char *out, size_t len, const char *dir, int pid,
 		  const struct timespec *when, const char *ext);
+/*
+ * The reports' stream (-o): created 0640 or truncated, a device or FIFO
+ * written to, a symbolic link refused; line-buffered.
+ */
+int open_output(const char *path, FILE **out);
 /* What a negative errno of this module means, for one error line. */
 const char *outfile_error(int err);
 /* The files this run wrote to an output directory, oldest first. */

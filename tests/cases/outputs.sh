@@ -100,3 +100,23 @@ for line in open(sys.argv[1], encoding="utf-8"):
 assert r["cmdline"].split(" ")[0].endswith("/t\ufffd\u00e9"), r["cmdline"]
 PY
 }
+
+# -o FILE: the reports go to FILE, the command's own output stays on
+# stdout, so --json in -- mode is JSON alone; a planted link is refused.
+test_output_file() {
+	local o=$TMPD/reports.json
+	"$HT" --json -o "$o" -d 2 -- "$TARGET" encode --now 5 >"$HOUT" 2>"$HERR" || fail "exit $?: $(cat "$HERR")"
+	grep -qx done "$HOUT" || fail "the command's output: $(cat "$HOUT")"
+	grep -q '^{' "$HOUT" && fail "a report on stdout"
+	[ "$(stat -c %a "$o")" = 640 ] || fail "mode $(stat -c %a "$o")"
+	/usr/bin/python3 - "$o" <<'PY' || fail "JSON: $(head -c 300 "$o")"
+import json, sys
+lines = open(sys.argv[1]).read().splitlines()
+assert lines and all(json.loads(l)["heaptrail"] == 1 for l in lines), lines[:2]
+assert json.loads(lines[-1])["final"] is True
+PY
+	ln -s "$o" "$TMPD/link"
+	"$HT" -o "$TMPD/link" -d 1 -- "$TARGET" encode --now 5 >"$HOUT" 2>"$HERR"
+	[ $? = 1 ] && grep -qx "heaptrail: cannot write $TMPD/link: a symbolic link: refused, never followed or replaced" "$HERR" ||
+		fail "link: $(cat "$HERR")"
+}
