@@ -86,7 +86,7 @@ int folded_fill(FILE *f, const struct profile *p, struct symbolizer *s)
 		while (i + 1 < n && !strcmp(v[i].stack, v[i + 1].stack))
 			bytes += v[++i].bytes;
 		if (fprintf(f, "%s %" PRId64 "\n", v[i].stack, bytes) < 0) {
-			err = -EIO;
+			err = errno ? -errno : -EIO;	/* ENOSPC says more */
 			goto out;
 		}
 	}

@@ -456,7 +456,7 @@ static int gzip_to(FILE *f, const uint8_t *data, size_t len)
 		}
 		have = sizeof(buf) - z.avail_out;
 		if (fwrite(buf, 1, have, f) != have) {
-			err = -EIO;
+			err = errno ? -errno : -EIO;	/* ENOSPC says more */
 			break;
 		}
 	} while (rc != Z_STREAM_END);

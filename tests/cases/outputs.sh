@@ -120,3 +120,13 @@ PY
 	[ $? = 1 ] && grep -qx "heaptrail: cannot write $TMPD/link: a symbolic link: refused, never followed or replaced" "$HERR" ||
 		fail "link: $(cat "$HERR")"
 }
+
+# A full device says so: ENOSPC is "No space left on device", not an
+# input/output error, and the run exits 1.
+test_output_enospc() {
+	"$HT" -d 1 -f /dev/full -- "$TARGET" encode --now 5 >"$HOUT" 2>"$HERR"
+	[ $? = 1 ] || fail "exit $?"
+	grep -qx 'heaptrail: cannot write /dev/full: No space left on device' "$HERR" ||
+		fail "said: $(cat "$HERR")"
+	[ -c /dev/full ] || fail "/dev/full was replaced"
+}
