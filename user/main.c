@@ -1025,10 +1025,18 @@ int main(int argc, char **argv)
 	btf_path = s.o.btf ? s.o.btf : "/sys/kernel/btf/vmlinux";
 	{
 		struct btf *btf = btf__parse(btf_path, NULL);
+		char why[128];
 
-		if (libbpf_get_error(btf))
+		/* libbpf's own codes (4001: not a BTF file) have no strerror */
+		if (libbpf_get_error(btf)) {
+			if (libbpf_get_error(btf) == -LIBBPF_ERRNO__FORMAT)
+				snprintf(why, sizeof(why), "not a valid BTF file");
+			else
+				libbpf_strerror(libbpf_get_error(btf), why,
+						sizeof(why));
 			return fail("kernel BTF not usable at %s: %s (needs CONFIG_DEBUG_INFO_BTF, or --btf FILE)",
-				    btf_path, strerror(errno));
+				    btf_path, why);
+		}
 		btf__free(btf);
 	}
 	if (s.o.folded) {

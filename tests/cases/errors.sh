@@ -42,7 +42,7 @@ test_error_no_btf() {
 	start_target encode
 	expect_error 1 "kernel BTF not usable at $TMPD/none" --btf "$TMPD/none" -p "$TPID"
 	echo garbage >"$TMPD/bad.btf"
-	expect_error 1 "kernel BTF not usable at $TMPD/bad.btf" --btf "$TMPD/bad.btf" -p "$TPID"
+	expect_error 1 "kernel BTF not usable at $TMPD/bad.btf: not a valid BTF file " --btf "$TMPD/bad.btf" -p "$TPID"
 }
 
 test_error_bad_options() {
