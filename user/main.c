@@ -1102,6 +1102,11 @@ int main(int argc, char **argv)
 		uint64_t vaddr;
 
 		err = elf_img_open(libc_path, &libc);
+		/* another user's process: /proc/PID/map_files asks for
+		 * CAP_SYS_PTRACE, which a container may not grant */
+		if ((err == -EACCES || err == -EPERM) && !s.o.cmd)
+			return fail("cannot read PID %d's %s through /proc: %s (tracing another user's process needs CAP_SYS_PTRACE)",
+				    s.o.pid, lib_name, strerror(-err));
 		if (err)
 			return fail("cannot read %s: %s", lib_name,
 				    strerror(-err));

@@ -127,3 +127,17 @@ test_debug_dir_missing_warns() {
 	grep -qx "heaptrail: warning: --debug-dir $TMPD/none: No such file or directory" "$HERR" ||
 		fail "said: $(cat "$HERR")"
 }
+
+# Without CAP_SYS_PTRACE, another user's process cannot be read through
+# /proc: the error names the capability, not libc's file alone.
+test_error_needs_cap_sys_ptrace() {
+	command -v setpriv >/dev/null || skip "setpriv missing"
+	cp "$TARGET" "$TMPD/target" && chmod 755 "$TMPD" "$TMPD/target"
+	setpriv --reuid=65534 --regid=65534 --clear-groups "$TMPD/target" encode >"$TOUT" 2>&1 &
+	TPID=$!
+	wait_for "$TOUT" "^ready" || fail "target did not start as nobody"
+	setpriv --bounding-set=-sys_ptrace --inh-caps=-sys_ptrace -- "$HT" -p "$TPID" -d 1 >"$HOUT" 2>"$HERR"
+	[ $? = 1 ] || fail "exit $?"
+	grep -qx "heaptrail: cannot read PID $TPID's .*libc.so.6 through /proc: Permission denied (tracing another user's process needs CAP_SYS_PTRACE)" "$HERR" ||
+		fail "said: $(cat "$HERR")"
+}
