@@ -58,6 +58,12 @@
 #include "version.h"
 
 #define REFRESH_MS 1000	/* how often the target's maps are re-read */
+/*
+ * How often the process's memory is read: a command that ends within a
+ * second had a final report with the memory of its start (the kernel
+ * frees it before the exit can be seen). One read costs about 30 us.
+ */
+#define MEM_MS 100
 #define ROW_HEADROOM 262144	/* unwind rows for libraries loaded later */
 
 #define MAX_DEBUG_DIRS 16
@@ -637,19 +643,25 @@ static int open_and_load(struct session *s)
 	return heaptrail_bpf__load(skel);
 }
 
+static void read_mem(struct session *s)
+{
+	struct proc_mem m;
+
+	if (proc_mem_read(s->o.pid, &m))
+		return;	/* gone: the last read stands */
+	s->mem = m;
+	if (!s->have_mem)
+		s->mem0 = m;
+	s->have_mem = true;
+}
+
 /* The aggregates that changed since last time, then maybe a trend point. */
 static int sample(struct session *s, uint64_t now_ms)
 {
-	struct proc_mem m;
 	size_t i;
 	int err;
 
-	if (!proc_mem_read(s->o.pid, &m)) {
-		s->mem = m;
-		if (!s->have_mem)
-			s->mem0 = m;
-		s->have_mem = true;
-	}
+	read_mem(s);
 	err = aggsync_update(&s->agg);
 	if (err)
 		return err;
@@ -808,6 +820,7 @@ static void run(struct session *s)
 	uint64_t next_report = s->o.interval ? s->start_ms + s->o.interval * 1000 : 0;
 	uint64_t end = s->o.duration ? s->start_ms + s->o.duration * 1000 : 0;
 	uint64_t next_refresh = s->start_ms + REFRESH_MS;
+	uint64_t next_mem = s->start_ms + MEM_MS;
 
 	for (;;) {
 		struct pollfd pf[2] = { { s->sigfd, POLLIN, 0 },
@@ -815,6 +828,8 @@ static void run(struct session *s)
 		uint64_t now = monotonic_ms(), wake = next_refresh;
 		int n;
 
+		if (next_mem < wake)
+			wake = next_mem;
 		if (next_report && next_report < wake)
 			wake = next_report;
 		if (end && end < wake)
@@ -833,6 +848,10 @@ static void run(struct session *s)
 			return;
 		}
 		now = monotonic_ms();
+		if (now >= next_mem) {
+			read_mem(s);
+			next_mem = now + MEM_MS;
+		}
 		if (now >= next_refresh) {
 			if (!symbolizer_refresh(&s->sym))
 				sync_unwind(s);

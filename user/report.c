@@ -314,7 +314,7 @@ void report_print(FILE *out, const struct profile *p, struct symbolizer *s,
 		c[HT_C_DROP_STACK] + c[HT_C_DROP_AGG], c[HT_C_DROP_STACK],
 		c[HT_C_DROP_AGG], c[HT_C_TRUNCATED]);
 	fprintf(out,
-		"ignored: %" PRIu64 " frees of memory allocated before attach, %"
+		"ignored: %" PRIu64 " frees of memory not seen allocated (made before attach, or the allocator's own), %"
 		PRIu64 " allocator calls made inside another (counted once)\n",
 		c[HT_C_UNKNOWN_FREE], c[HT_C_NESTED]);
 
