@@ -352,6 +352,44 @@ static __always_inline __u64 task_stack(void)
 	return stack_of(regs->ip, regs->sp, regs->bp);
 }
 
+/*
+ * Where the allocator's free() lies in the target, set by the loader: a
+ * mapping made while a frame of the stack is in free() is the allocator's
+ * (glibc makes a new thread's arena inside free() when that is its first
+ * allocator call). free has no return probe to say so; the stack does.
+ */
+__u64 free_lo, free_hi;
+
+static long in_free_step(__u32 i, __u32 *found)
+{
+	struct ht_stack *st;
+	__u32 zero = 0;
+	__u64 pc;
+
+	st = bpf_map_lookup_elem(&scratch, &zero);
+	if (!st)
+		return 1;
+	pc = st->ips[i & (HT_MAX_FRAMES - 1)];
+	if (!pc)
+		return 1;
+	if (pc > free_lo && pc <= free_hi) {	/* return addresses */
+		*found = 1;
+		return 1;
+	}
+	return 0;
+}
+
+/* Was the stack just walked (the per-CPU scratch) inside free()? */
+static __always_inline bool walked_in_free(void)
+{
+	__u32 found = 0;
+
+	if (!free_hi)
+		return false;
+	bpf_loop(HT_MAX_FRAMES, in_free_step, &found, 0);
+	return found;
+}
+
 static __always_inline __u64 task_sp(void)
 {
 	struct task_struct *task = bpf_get_current_task_btf();
@@ -759,7 +797,7 @@ SEC("tracepoint/syscalls/sys_exit_mmap")
 int mmap_exit(struct trace_event_raw_sys_exit *ctx)
 {
 	struct tstate *t = sc_exit(ctx->ret);
-	__u64 len;
+	__u64 len, stack;
 
 	if (!t)
 		return 0;
@@ -772,7 +810,12 @@ int mmap_exit(struct trace_event_raw_sys_exit *ctx)
 		return 0;
 	}
 	unmap_range(ctx->ret, len);	/* MAP_FIXED replaces what was there */
-	map_record(ctx->ret, len, task_stack(), HT_MMAP, bpf_ktime_get_ns());
+	stack = task_stack();
+	if (walked_in_free()) {
+		count(HT_C_NESTED);
+		return 0;
+	}
+	map_record(ctx->ret, len, stack, HT_MMAP, bpf_ktime_get_ns());
 	return 0;
 }
 

@@ -324,6 +324,31 @@ NOINLINE void leak_bulk(void)
 	sink = keep;
 }
 
+/*
+ * A thread whose first allocator call is free(): glibc gives it an arena
+ * there, mmapping a heap reservation inside free(). The 300 bytes kept by
+ * keep_after_free() are the only thing left.
+ */
+static void *free_first(void *p)
+{
+	free(p);
+	return NULL;
+}
+
+NOINLINE void keep_after_free(void)
+{
+	sink = malloc(300);
+}
+
+NOINLINE void arena_in_free(void)
+{
+	pthread_t t;
+
+	pthread_create(&t, NULL, free_first, malloc(100));
+	pthread_join(t, NULL);
+	keep_after_free();
+}
+
 static void run(const char *mode)
 {
 	if (!strcmp(mode, "encode")) {
@@ -360,6 +385,8 @@ static void run(const char *mode)
 		remap();
 	} else if (!strcmp(mode, "freenull")) {
 		free_null_loop();
+	} else if (!strcmp(mode, "freearena")) {
+		arena_in_free();
 	} else if (!strcmp(mode, "threads")) {
 		threads();
 	} else if (!strcmp(mode, "manythreads")) {

@@ -557,6 +557,35 @@ static int exec_result(int errfd)
 }
 
 /* Write new unwind rows and the current module placement to BPF. */
+/*
+ * Where the allocator's free() is mapped in the target, for the BPF side:
+ * what it maps from inside free() is the allocator's (see walked_in_free).
+ */
+static void set_free_range(struct session *s)
+{
+	const struct pmap *lp = find_allocator(&s->sym.maps);
+	const struct sym_mod *m = lp ? symbolizer_module(&s->sym, lp) : NULL;
+	const struct elf_sym *sym;
+	uint64_t vaddr, off;
+	size_t i;
+
+	if (!m || !m->img || elf_img_sym_addr(m->img, "free", &vaddr) ||
+	    !(sym = elf_img_sym_at(m->img, vaddr)) || sym->addr != vaddr ||
+	    elf_img_vaddr_to_off(m->img, vaddr, &off))
+		return;
+	for (i = 0; i < s->sym.maps.n; i++) {
+		const struct pmap *pm = &s->sym.maps.v[i];
+
+		if (pm->inode != lp->inode || !pm->exec || off < pm->pgoff ||
+		    off >= pm->pgoff + (pm->end - pm->start))
+			continue;
+		s->skel->bss->free_hi = 0;	/* never a half-written range */
+		s->skel->bss->free_lo = pm->start + off - pm->pgoff;
+		s->skel->bss->free_hi = s->skel->bss->free_lo + sym->size;
+		return;
+	}
+}
+
 static void sync_unwind(struct session *s)
 {
 	bool moved;
@@ -569,6 +598,8 @@ static void sync_unwind(struct session *s)
 	/* the BPF side's cached rows are stale once modules moved */
 	if (moved)
 		__atomic_add_fetch(&s->skel->bss->unwind_gen, 1, __ATOMIC_SEQ_CST);
+	if (!s->o.faults)
+		set_free_range(s);
 }
 
 /* PIDs given to heaptrail are those of its own PID namespace. */

@@ -424,3 +424,20 @@ test_short_command_memory() {
 	[ -n "$grew" ] && awk -v g="$grew" 'BEGIN { exit !(g >= 80) }' ||
 		fail "$(last_report | grep '^process')"
 }
+
+# glibc maps a thread's arena (64 MiB) inside free() when free is the
+# thread's first allocator call: the allocator's, not the program's. Only
+# the thread's stack (pthread_create's mmap) and the exact heap remain.
+test_arena_inside_free() {
+	start_target freearena
+	run_ht -p "$TPID"
+	trigger_target
+	stop_ht
+	[ "$HRC" = 0 ] || fail "heaptrail exited $HRC"
+	last_report | grep -q '^        \(cfree\|free\|__libc_free\)+' &&
+		fail "a mapping made inside free: $(last_report | grep -B8 '^        \(cfree\|free\)+' | head -9)"
+	expect_entry keep_after_free 300 1 malloc
+	total_line | grep -q '= heap 572 in 2 allocations + mmap [0-9]* in 1 mappings ' ||
+		fail "$(total_line)"
+	[ "$(entry pthread_create | cut -d' ' -f3)" = mmap ] || fail "no thread stack mapping"
+}
