@@ -37,7 +37,7 @@
 #include "diff.h"
 #include "elfimg.h"
 #include "folded.h"
-#include "golang.h"
+#include "progkind.h"
 #include "json.h"
 #include "heaptrail.skel.h"
 #include "offline.h"
@@ -1025,16 +1025,18 @@ static bool thp_always(void)
 }
 
 /*
- * A Go program: its heap is not malloc's, and a return probe rewrites a
- * return address on a goroutine stack the runtime may move or scan. 1
- * when refused (said once), 0 otherwise.
+ * Programs whose allocations uprobes on a libc cannot see, refused in one
+ * line unless --faults (no probes): a Go program (its heap is not
+ * malloc's, and a return probe rewrites return addresses on goroutine
+ * stacks the runtime moves and scans), and a static COMMAND (no libc to
+ * probe; heaptrail would probe its own libc and report nothing). A static
+ * -p PID maps no libc and is refused where that is found.
  */
 #define GO_WHY "Go's heap does not use malloc, and return probes can crash its runtime; use --faults (no probes) or Go's own heap profile (net/http/pprof)"
 
-static int refuse_go(const struct session *s)
+static int refuse_kind(const struct session *s)
 {
 	char path[PATH_MAX], comm[64];
-	int go;
 
 	if (s->o.cmd) {
 		if (command_path(s->o.cmd[0], path, sizeof(path)))
@@ -1042,13 +1044,17 @@ static int refuse_go(const struct session *s)
 	} else {
 		snprintf(path, sizeof(path), "/proc/%d/exe", s->o.pid);
 	}
-	go = go_binary(path);
-	if (go <= 0)
-		return 0;
-	if (s->o.cmd)
-		return fail("%s is a Go program: %s", s->o.cmd[0], GO_WHY);
-	read_comm(s->o.pid, comm, sizeof(comm));
-	return fail("PID %d (%s) is a Go program: %s", s->o.pid, comm, GO_WHY);
+	if (go_binary(path) > 0) {
+		if (s->o.cmd)
+			return fail("%s is a Go program: %s", s->o.cmd[0], GO_WHY);
+		read_comm(s->o.pid, comm, sizeof(comm));
+		return fail("PID %d (%s) is a Go program: %s", s->o.pid, comm,
+			    GO_WHY);
+	}
+	if (s->o.cmd && static_binary(path) > 0)
+		return fail("%s is statically linked: there is no shared allocator to probe; --faults traces it (no probes)",
+			    s->o.cmd[0]);
+	return 0;
 }
 
 int main(int argc, char **argv)
@@ -1128,7 +1134,7 @@ int main(int argc, char **argv)
 			return fail("no process with PID %d", s.o.pid);
 	}
 	if (!s.o.faults) {
-		err = refuse_go(&s);
+		err = refuse_kind(&s);
 		if (err)
 			return err;
 	}

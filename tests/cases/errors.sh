@@ -141,3 +141,11 @@ test_error_needs_cap_sys_ptrace() {
 	grep -qx "heaptrail: cannot read PID $TPID's .*libc.so.6 through /proc: Permission denied (tracing another user's process needs CAP_SYS_PTRACE)" "$HERR" ||
 		fail "said: $(cat "$HERR")"
 }
+
+# A static COMMAND is refused as a static PID is (it attached to
+# heaptrail's own libc, reported 0 bytes and exited 0); --faults runs it.
+test_static_command_refused() {
+	expect_error 1 "$ROOT/tests/bin/static is statically linked: .*--faults traces it" -d 1 -- "$ROOT/tests/bin/static"
+	"$HT" --faults -d 1 -- "$ROOT/tests/bin/static" >"$HOUT" 2>"$HERR" || fail "--faults: exit $?: $(cat "$HERR")"
+	grep -q '^mode: page faults' "$HOUT" || fail "--faults: no report"
+}

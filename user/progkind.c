@@ -9,7 +9,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "golang.h"
+#include "progkind.h"
 
 /* Go's linker writes these sections; runtime.main is in every Go program. */
 static int has_go_marks(Elf *e)
@@ -50,26 +50,65 @@ static int has_go_marks(Elf *e)
 	return 0;
 }
 
-int go_binary(const char *path)
+/* The target names these files: never block on a FIFO, read no device. */
+static int open_elf(const char *path, int *fd, Elf **e)
 {
-	/* the target names this file: never block on a FIFO, never read a
-	 * device */
-	int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC), ret;
 	struct stat st;
-	Elf *e;
 
-	if (fd < 0)
+	*fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	if (*fd < 0)
 		return -errno;
-	if (fstat(fd, &st) || !S_ISREG(st.st_mode)) {
-		close(fd);
+	if (fstat(*fd, &st) || !S_ISREG(st.st_mode)) {
+		close(*fd);
 		return -EINVAL;
 	}
 	elf_version(EV_CURRENT);
-	e = elf_begin(fd, ELF_C_READ_MMAP, NULL);
-	ret = e && elf_kind(e) == ELF_K_ELF ? has_go_marks(e) : -ENOEXEC;
-	if (e)
-		elf_end(e);
+	*e = elf_begin(*fd, ELF_C_READ_MMAP, NULL);
+	if (!*e || elf_kind(*e) != ELF_K_ELF) {
+		if (*e)
+			elf_end(*e);
+		close(*fd);
+		return -ENOEXEC;
+	}
+	return 0;
+}
+
+static void close_elf(int fd, Elf *e)
+{
+	elf_end(e);
 	close(fd);
+}
+
+int go_binary(const char *path)
+{
+	int fd, ret;
+	Elf *e;
+
+	ret = open_elf(path, &fd, &e);
+	if (ret)
+		return ret;
+	ret = has_go_marks(e);
+	close_elf(fd, e);
+	return ret;
+}
+
+int static_binary(const char *path)
+{
+	int fd, ret;
+	size_t i, n;
+	Elf *e;
+
+	ret = open_elf(path, &fd, &e);
+	if (ret)
+		return ret;
+	ret = elf_getphdrnum(e, &n) ? -ENOEXEC : 1;
+	for (i = 0; ret == 1 && i < n; i++) {
+		GElf_Phdr ph;
+
+		if (gelf_getphdr(e, i, &ph) && ph.p_type == PT_INTERP)
+			ret = 0;
+	}
+	close_elf(fd, e);
 	return ret;
 }
 
