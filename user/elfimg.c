@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "elfimg.h"
+#include "safeopen.h"
 #include "util.h"
 
 struct raw_sym {
@@ -177,9 +178,9 @@ int elf_img_open(const char *path, struct elf_img **out)
 	int fd, err = 0;
 
 	elf_version(EV_CURRENT);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
+	fd = safe_open(path, 0, SAFE_MAX_ELF);
 	if (fd < 0)
-		return -errno;
+		return fd;
 	img = calloc(1, sizeof(*img));
 	if (!img) {
 		close(fd);

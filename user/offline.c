@@ -19,6 +19,7 @@
 #include "debugfind.h"
 #include "demangle.h"
 #include "dwarfsrc.h"
+#include "safeopen.h"
 #include "elfimg.h"
 #include "offline.h"
 
@@ -65,7 +66,7 @@ static void load(struct offline *o, struct omod *m)
 		m->build_id[0] = '\0';
 	if (!elf_img_open(m->path, &same) && m->build_id[0] &&
 	    !strcmp(same->build_id, m->build_id))
-		r.fd = open(m->path, O_RDONLY | O_CLOEXEC);
+		r.fd = safe_open(m->path, 0, SAFE_MAX_ELF);
 	fd = debug_find(&r, path, sizeof(path));
 	if (r.fd >= 0) {
 		close(r.fd);
