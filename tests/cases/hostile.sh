@@ -98,3 +98,56 @@ test_hostile_fifo_perf_map() {
 	target_unharmed
 	rm -f "$map"
 }
+
+# symbolize: lines shorter than a frame's indentation pass through intact
+test_hostile_symbolize_short_lines() {
+	local in
+	for in in abc '' ' ' '       ' '        ' '        x' '        +0x'; do
+		printf '%s' "$in" | "$HT" symbolize >"$TMPD/out" 2>"$HERR" ||
+			fail "'$in': exit $?"
+		[ "$(cat "$TMPD/out")" = "$in" ] || fail "'$in' became '$(cat "$TMPD/out")'"
+		[ -s "$HERR" ] && fail "'$in': $(cat "$HERR")"
+	done
+	return 0
+}
+
+# symbolize: gzip or binary data is one error line and exit 1, not echoed
+test_hostile_symbolize_binary_input() {
+	printf 'heaptrail: pid 1\n' | gzip >"$TMPD/rep.gz"
+	"$HT" symbolize "$TMPD/rep.gz" >"$TMPD/out" 2>"$HERR" && fail "gzip input accepted"
+	[ "$(cat "$HERR")" = "heaptrail: $TMPD/rep.gz: gzip data at line 1, not a heaptrail report" ] ||
+		fail "stderr: $(cat "$HERR")"
+	[ -s "$TMPD/out" ] && fail "gzip data echoed"
+	printf 'heaptrail: pid 1\n        a+0x1\nx\0y\n' >"$TMPD/rep.bin"
+	"$HT" symbolize <"$TMPD/rep.bin" >"$TMPD/out" 2>"$HERR" && fail "binary input accepted"
+	[ "$(cat "$HERR")" = "heaptrail: standard input: binary data at line 3, not a heaptrail report" ] ||
+		fail "stderr: $(cat "$HERR")"
+	[ -s "$TMPD/out" ] && fail "binary data echoed: $(head -c 100 "$TMPD/out")"
+	return 0
+}
+
+# symbolize: a build ID is a path under the debug directories; '../..' in
+# one would reach a file planted outside them
+test_hostile_symbolize_build_id_path() {
+	local vaddr off good=abcdef0123456789abcdef0123456789abcdef01
+	vaddr=$(nm "$BIN/symc" | awk '$3 == "store_record" { print $1 }')
+	[ -n "$vaddr" ] || fail "no store_record in symc"
+	off=$(printf '%x' $((0x$vaddr + 5)))
+	mkdir -p "$TMPD/dbg/.build-id/${good:0:2}"
+	cp "$BIN/symc" "$TMPD/planted.debug"
+	cp "$BIN/symc" "$TMPD/dbg/.build-id/${good:0:2}/${good:2}.debug"
+	# the same report with a real build ID is named: the setup works
+	printf '        symc+0x%s\nunsymbolized module: symc build-id %s path /nonexistent\n' \
+		"$off" "$good" >"$TMPD/good.txt"
+	"$HT" symbolize --debug-dir "$TMPD/dbg" "$TMPD/good.txt" >"$TMPD/out" 2>"$HERR" ||
+		fail "exit $?"
+	grep -qE '^        store_record\+0x5 \(symc\) symc\.c:[0-9]+$' "$TMPD/out" ||
+		fail "not named: $(head -1 "$TMPD/out")"
+	printf '        symc+0x%s\nunsymbolized module: symc build-id ../../planted path /nonexistent\n' \
+		"$off" >"$TMPD/evil.txt"
+	"$HT" symbolize --debug-dir "$TMPD/dbg" "$TMPD/evil.txt" >"$TMPD/out" 2>"$HERR" ||
+		fail "exit $?"
+	cmp -s "$TMPD/evil.txt" "$TMPD/out" || fail "rewritten: $(head -1 "$TMPD/out")"
+	[ "$(cat "$HERR")" = "heaptrail: line 2: build ID '../../planted' is not hex: symc left as is" ] ||
+		fail "stderr: $(cat "$HERR")"
+}
