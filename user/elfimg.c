@@ -86,7 +86,7 @@ static int finish_syms(struct elf_img *img, struct raw_sym *v, size_t n)
 	size_t i, k = 0, bytes = 0;
 	char *p;
 
-	qsort(v, n, sizeof(*v), cmp_raw);
+	sort_array(v, n, sizeof(*v), cmp_raw);
 	for (i = 0; i < n; i++)
 		bytes += strcspn(v[i].name, "@") + 1;
 	img->all = calloc(n ? n : 1, sizeof(*img->all));

@@ -113,7 +113,7 @@ int prune_stamped(const char *dir, int pid, const char *ext, unsigned keep)
 		n++;
 	}
 	closedir(dd);
-	qsort(names, n, sizeof(*names), cmp_name);
+	sort_array(names, n, sizeof(*names), cmp_name);
 	for (i = 0; !err && n > keep && i < n - keep; i++) {
 		snprintf(path, sizeof(path), "%s/%s", dir, names[i]);
 		if (unlink(path) && errno != ENOENT)

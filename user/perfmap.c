@@ -83,7 +83,7 @@ static int parse(FILE *f, struct perfmap *m)
 			return -ENOMEM;
 		m->n++;
 	}
-	qsort(m->v, m->n, sizeof(*m->v), cmp_sym);
+	sort_array(m->v, m->n, sizeof(*m->v), cmp_sym);
 	return 0;
 }
 

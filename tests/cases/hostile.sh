@@ -151,3 +151,46 @@ test_hostile_symbolize_build_id_path() {
 	[ "$(cat "$HERR")" = "heaptrail: line 2: build ID '../../planted' is not hex: symc left as is" ] ||
 		fail "stderr: $(cat "$HERR")"
 }
+
+# corrupt_inline_origin FILE: make_record's inlined call in FILE refers to
+# an abstract origin past the end of .debug_info
+corrupt_inline_origin() {
+	local sec origin at
+	sec=$(readelf -S -W "$1" | awk '{ for (i = 1; i < NF; i++)
+		if ($i == ".debug_info") print $(i + 3) }')
+	origin=$(readelf -wi "$1" 2>/dev/null | awk '/DW_AT_name .*: make_record$/ {
+		print prev; exit } { prev = $0 }' | sed -n 's/^ *<1><\([0-9a-f]*\)>.*/\1/p')
+	at=$(readelf -wi "$1" 2>/dev/null | awk -v o="<0x$origin>" '
+		/DW_AT_abstract_origin/ && $NF == o { gsub(/[<>]/, "", $1); print $1 }')
+	[ -n "$sec" ] && [ -n "$origin" ] && [ "$(echo "$at" | wc -w)" = 1 ] ||
+		fail "no inlined make_record in $1: '$sec' '$origin' '$at'"
+	printf '\360\377\377\377' | dd of="$1" bs=1 seek=$((0x$sec + 0x$at)) conv=notrunc status=none
+	readelf -wi "$1" 2>/dev/null | grep -q "DW_AT_abstract_origin: <0xfffffff0>" ||
+		fail "not corrupted"
+}
+
+# a debug file whose inlined call has a broken abstract origin: the call
+# is still a frame (unnamed), the caller and lines are right, and libdw
+# leaks nothing (the sanitized run checks)
+test_hostile_corrupt_debug_file() {
+	local id vaddr l1 l2
+	id=$(readelf -n "$BIN/symc" | sed -n 's/.*Build ID: //p')
+	mkdir -p "$TMPD/dbg/.build-id/${id:0:2}"
+	cp "$BIN/symc" "$TMPD/dbg/.build-id/${id:0:2}/${id:2}.debug"
+	corrupt_inline_origin "$TMPD/dbg/.build-id/${id:0:2}/${id:2}.debug"
+	# the return address of store_record's call to malloc
+	vaddr=$(objdump -d --no-show-raw-insn "$BIN/symc" | awk '
+		/<store_record>:/ { on = 1 } on && /call.*<malloc@plt>/ { f = 1; next }
+		on && f { sub(":", "", $1); print $1; exit }')
+	[ -n "$vaddr" ] || fail "no call to malloc in store_record"
+	printf '        symc+0x%s\nunsymbolized module: symc build-id %s path /nonexistent\n' \
+		"$vaddr" "$id" >"$TMPD/rep.txt"
+	"$HT" symbolize --debug-dir "$TMPD/dbg" "$TMPD/rep.txt" >"$TMPD/out" 2>"$HERR" ||
+		fail "exit $?: $(cat "$TMPD/out")"
+	l1=$(src_line "$ROOT/tests/symc.c" record-alloc)
+	l2=$(src_line "$ROOT/tests/symc.c" record-call)
+	[ "$(sed -n 1p "$TMPD/out")" = "        ? (inlined) symc.c:$l1" ] ||
+		fail "line 1: $(sed -n 1p "$TMPD/out")"
+	sed -n 2p "$TMPD/out" | grep -qE "^        store_record\+0x[0-9a-f]+ \(symc\) symc\.c:$l2$" ||
+		fail "line 2: $(sed -n 2p "$TMPD/out")"
+}
