@@ -9,6 +9,17 @@ ARCH := x86
 
 CFLAGS ?= -O2 -g -Wall -Wextra -Wno-unused-parameter
 CFLAGS += -std=gnu11 -I$(OUT) -Ibpf -Iuser
+HEAPTRAIL := heaptrail
+
+# make SANITIZE=1: the user side with ASan and UBSan, in build-san/ only,
+# so that a sanitized ./heaptrail never replaces the normal one; tests/run.sh
+# runs the parser tests against it too. Any report aborts it.
+ifeq ($(SANITIZE),1)
+OUT := build-san
+HEAPTRAIL := $(OUT)/heaptrail
+CFLAGS += -fsanitize=address,undefined -fno-sanitize-recover=all \
+	-fno-omit-frame-pointer
+endif
 LDLIBS := -lbpf -ldw -lelf -lz -lm -lstdc++ -lcapstone
 
 BPF_SRC := bpf/heaptrail.bpf.c
@@ -24,7 +35,7 @@ TEST_PACKAGES := golang-go python3-jsonschema gdb libc6-dbg \
 	libjemalloc2 libgoogle-perftools4
 
 .PHONY: all deps demo test bench clean format
-all: heaptrail
+all: $(HEAPTRAIL)
 
 $(OUT):
 	mkdir -p $@
@@ -39,7 +50,7 @@ $(OUT)/heaptrail.skel.h: $(OUT)/heaptrail.bpf.o
 $(OUT)/%.o: user/%.c $(wildcard user/*.h) bpf/heaptrail.h $(OUT)/heaptrail.skel.h | $(OUT)
 	$(CC) $(CFLAGS) -c $< -o $@
 
-heaptrail: $(OUT)/main.o $(USER_OBJ)
+$(HEAPTRAIL): $(OUT)/main.o $(USER_OBJ)
 	$(CC) $(CFLAGS) $^ $(LDLIBS) -o $@
 
 # Debian 12: every package the build and the tests use.
@@ -61,6 +72,7 @@ demo: heaptrail
 
 test: heaptrail
 	$(MAKE) -C tests targets units
+	$(MAKE) SANITIZE=1
 	tests/run.sh
 
 # What tracing costs, side by side in one run (not a test; several minutes).
@@ -76,5 +88,5 @@ format:
 	clang-format -i user/*.c user/*.h bpf/*.c bpf/*.h tests/*.c
 
 clean:
-	rm -rf $(OUT) heaptrail
+	rm -rf build build-san heaptrail
 	$(MAKE) -C tests clean
