@@ -194,3 +194,13 @@ test_hostile_corrupt_debug_file() {
 	sed -n 2p "$TMPD/out" | grep -qE "^        store_record\+0x[0-9a-f]+ \(symc\) symc\.c:$l2$" ||
 		fail "line 2: $(sed -n 2p "$TMPD/out")"
 }
+
+# diff: a pprof whose mapping is a varint, not a message (found by
+# fuzz_diff): one error line, no crash
+test_hostile_diff_pprof_varint_message() {
+	printf '\030\001' | gzip >"$TMPD/v.pb.gz"
+	"$HT" diff "$TMPD/v.pb.gz" "$TMPD/v.pb.gz" >"$TMPD/out" 2>"$HERR"
+	[ $? = 1 ] || fail "exit status not 1"
+	[ "$(cat "$HERR")" = "heaptrail: cannot read $TMPD/v.pb.gz: bad protobuf wire type" ] ||
+		fail "stderr: $(cat "$HERR")"
+}
