@@ -32,9 +32,9 @@ DEB_PACKAGES := clang llvm libbpf-dev bpftool libelf-dev libdw-dev zlib1g-dev li
 # the tests read heaptrail's output back with real readers: go tool pprof,
 # a JSON Schema validator, gdb's backtrace; libc6-dbg names libc's frames
 TEST_PACKAGES := golang-go python3-jsonschema gdb libc6-dbg \
-	libjemalloc2 libgoogle-perftools4
+	libjemalloc2 libgoogle-perftools4 libclang-rt-14-dev
 
-.PHONY: all deps demo test bench clean format
+.PHONY: all deps demo test bench clean format fuzz
 all: $(HEAPTRAIL)
 
 $(OUT):
@@ -52,6 +52,25 @@ $(OUT)/%.o: user/%.c $(wildcard user/*.h) bpf/heaptrail.h $(OUT)/heaptrail.skel.
 
 $(HEAPTRAIL): $(OUT)/main.o $(USER_OBJ)
 	$(CC) $(CFLAGS) $^ $(LDLIBS) -o $@
+
+# libFuzzer harnesses of the readers of untrusted input (tests/fuzz/), with
+# ASan and UBSan; libFuzzer itself is Debian's libclang-rt-14-dev. The
+# test_fuzz_* tests run each on its seeds for a bounded time.
+FUZZ_OUT := build-fuzz
+FUZZ_CFLAGS := -g -O1 -std=gnu11 -I$(OUT) -Ibpf -Iuser \
+	-fsanitize=address,undefined -fno-sanitize-recover=all
+FUZZ_OBJ := $(patsubst user/%.c,$(FUZZ_OUT)/%.o,$(USER_SRC))
+FUZZ_BIN := $(patsubst tests/fuzz/%.c,tests/bin/fuzz_%,$(wildcard tests/fuzz/*.c))
+
+fuzz: $(FUZZ_BIN)
+
+$(FUZZ_OUT)/%.o: user/%.c $(wildcard user/*.h) bpf/heaptrail.h $(OUT)/heaptrail.skel.h
+	@mkdir -p $(FUZZ_OUT)
+	$(CLANG) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c $< -o $@
+
+tests/bin/fuzz_%: tests/fuzz/%.c $(FUZZ_OBJ)
+	@mkdir -p tests/bin
+	$(CLANG) $(FUZZ_CFLAGS) -fsanitize=fuzzer $^ $(LDLIBS) -o $@
 
 # Debian 12: every package the build and the tests use.
 deps:
@@ -73,6 +92,7 @@ demo: heaptrail
 test: heaptrail
 	$(MAKE) -C tests targets units
 	$(MAKE) SANITIZE=1
+	$(MAKE) fuzz
 	tests/run.sh
 
 # What tracing costs, side by side in one run (not a test; several minutes).
@@ -88,5 +108,5 @@ format:
 	clang-format -i user/*.c user/*.h bpf/*.c bpf/*.h tests/*.c
 
 clean:
-	rm -rf build build-san heaptrail
+	rm -rf build build-san build-fuzz heaptrail
 	$(MAKE) -C tests clean
