@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "golang.h"
+#include "safeopen.h"
 
 /* Go's linker writes these sections; runtime.main is in every Go program. */
 static int has_go_marks(Elf *e)
@@ -52,18 +53,12 @@ static int has_go_marks(Elf *e)
 
 int go_binary(const char *path)
 {
-	/* the target names this file: never block on a FIFO, never read a
-	 * device */
-	int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC), ret;
-	struct stat st;
+	/* the target names this file */
+	int fd = safe_open(path, 0, SAFE_MAX_ELF), ret;
 	Elf *e;
 
 	if (fd < 0)
-		return -errno;
-	if (fstat(fd, &st) || !S_ISREG(st.st_mode)) {
-		close(fd);
-		return -EINVAL;
-	}
+		return fd;
 	elf_version(EV_CURRENT);
 	e = elf_begin(fd, ELF_C_READ_MMAP, NULL);
 	ret = e && elf_kind(e) == ELF_K_ELF ? has_go_marks(e) : -ENOEXEC;
