@@ -83,6 +83,8 @@ FUZZ_OBJ := $(patsubst user/%.c,$(FUZZ_OUT)/%.o,$(USER_SRC))
 FUZZ_BIN := $(patsubst tests/fuzz/%.c,tests/bin/fuzz_%,$(wildcard tests/fuzz/*.c))
 
 fuzz: $(FUZZ_BIN)
+# kept between runs: make would delete them as intermediate files
+.SECONDARY: $(FUZZ_OBJ)
 
 $(FUZZ_OUT)/%.o: user/%.c $(wildcard user/*.h) bpf/heaptrail.h $(OUT)/heaptrail.skel.h
 	@mkdir -p $(FUZZ_OUT)
