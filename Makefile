@@ -19,6 +19,17 @@ DATADIR := $(PREFIX)/share
 
 CFLAGS ?= -O2 -g -Wall -Wextra -Wno-unused-parameter
 CFLAGS += -std=gnu11 -I$(OUT) -Ibpf -Iuser
+HEAPTRAIL := heaptrail
+
+# make SANITIZE=1: the user side with ASan and UBSan, in build-san/ only,
+# so that a sanitized ./heaptrail never replaces the normal one; tests/run.sh
+# runs the parser tests against it too. Any report aborts it.
+ifeq ($(SANITIZE),1)
+OUT := build-san
+HEAPTRAIL := $(OUT)/heaptrail
+CFLAGS += -fsanitize=address,undefined -fno-sanitize-recover=all \
+	-fno-omit-frame-pointer
+endif
 LDLIBS := -lbpf -ldw -lelf -lz -lm -lstdc++ -lcapstone
 
 BPF_SRC := bpf/heaptrail.bpf.c
@@ -32,12 +43,12 @@ DEB_PACKAGES := clang libbpf-dev bpftool libelf-dev libdw-dev zlib1g-dev libcaps
 # the tests (`make test-deps`, run by `make test`): they read heaptrail's
 # output back with real readers (go tool pprof, a JSON Schema validator,
 # gdb's backtrace, man), trace C++ and replacement allocators; libc6-dbg
-# names libc's frames
+# names libc's frames; libclang-rt-14-dev has libFuzzer
 TEST_PACKAGES := gzip golang-go python3-jsonschema gdb libc6-dbg man-db \
-	libjemalloc2 libgoogle-perftools4 libmimalloc2.0
+	libjemalloc2 libgoogle-perftools4 libmimalloc2.0 libclang-rt-14-dev
 
-.PHONY: all deps test-deps demo test bench readme install uninstall clean format
-all: heaptrail
+.PHONY: all deps test-deps demo test bench readme install uninstall clean format fuzz
+all: $(HEAPTRAIL)
 
 $(OUT):
 	mkdir -p $@
@@ -59,8 +70,29 @@ $(OUT)/version.h: FORCE | $(OUT)
 $(OUT)/main.o: $(OUT)/version.h
 FORCE:
 
-heaptrail: $(OUT)/main.o $(USER_OBJ)
+$(HEAPTRAIL): $(OUT)/main.o $(USER_OBJ)
 	$(CC) $(CFLAGS) $^ $(LDLIBS) -o $@
+
+# libFuzzer harnesses of the readers of untrusted input (tests/fuzz/), with
+# ASan and UBSan; libFuzzer itself is Debian's libclang-rt-14-dev. The
+# test_fuzz_* tests run each on its seeds for a bounded time.
+FUZZ_OUT := build-fuzz
+FUZZ_CFLAGS := -g -O1 -std=gnu11 -I$(OUT) -Ibpf -Iuser \
+	-fsanitize=address,undefined -fno-sanitize-recover=all
+FUZZ_OBJ := $(patsubst user/%.c,$(FUZZ_OUT)/%.o,$(USER_SRC))
+FUZZ_BIN := $(patsubst tests/fuzz/%.c,tests/bin/fuzz_%,$(wildcard tests/fuzz/*.c))
+
+fuzz: $(FUZZ_BIN)
+# kept between runs: make would delete them as intermediate files
+.SECONDARY: $(FUZZ_OBJ)
+
+$(FUZZ_OUT)/%.o: user/%.c $(wildcard user/*.h) bpf/heaptrail.h $(OUT)/heaptrail.skel.h
+	@mkdir -p $(FUZZ_OUT)
+	$(CLANG) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c $< -o $@
+
+tests/bin/fuzz_%: tests/fuzz/%.c $(FUZZ_OBJ)
+	@mkdir -p tests/bin
+	$(CLANG) $(FUZZ_CFLAGS) -fsanitize=fuzzer $^ $(LDLIBS) -o $@
 
 # Debian 12: install what is missing of a package list, saying what.
 define apt_install
@@ -91,6 +123,8 @@ demo: heaptrail
 
 test: heaptrail test-deps
 	$(MAKE) -C tests targets units
+	$(MAKE) SANITIZE=1
+	$(MAKE) fuzz
 	tests/run.sh
 
 # What tracing costs, side by side in one run (not a test; several minutes).
@@ -125,5 +159,5 @@ format:
 	clang-format -i user/*.c user/*.h bpf/*.c bpf/*.h tests/*.c
 
 clean:
-	rm -rf $(OUT) heaptrail
+	rm -rf build build-san build-fuzz heaptrail
 	$(MAKE) -C tests clean

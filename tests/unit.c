@@ -8,17 +8,21 @@
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "diff.h"
 #include "elfimg.h"
 #include "folded.h"
 #include "outfile.h"
+#include "perfmap.h"
 #include "probeplace.h"
 #include "profile.h"
 #include "report.h"
+#include "safeopen.h"
 #include "sample.h"
 #include "symbolize.h"
 #include "trend.h"
@@ -489,6 +493,61 @@ static int t_trend_steps(void)
 	return 0;
 }
 
+/* Files the target plants: no FIFO, device, symlink (if refused) or giant. */
+#define CHECK_OUT(c)                                                      \
+	do {                                                              \
+		if (!(c)) {                                               \
+			fprintf(stderr, "%s:%d: check failed: %s\n",      \
+				__FILE__, __LINE__, #c);                  \
+			goto out;                                         \
+		}                                                         \
+	} while (0)
+static int t_safe_open(void)
+{
+	char dir[] = "/tmp/ht-unit.XXXXXX", p[128], l[128], map[64];
+	struct perfmap m = { 0 };
+	int fd, rc = 1;
+	FILE *f;
+
+	CHECK(mkdtemp(dir));
+	snprintf(map, sizeof(map), "/tmp/perf-%d.map", getpid());
+	snprintf(p, sizeof(p), "%s/fifo", dir);
+	CHECK_OUT(!mkfifo(p, 0600));
+	CHECK_OUT(safe_open(p, 0, SAFE_MAX_ELF) == -EINVAL);
+	CHECK_OUT(safe_open("/dev/zero", 0, SAFE_MAX_ELF) == -EINVAL);
+	CHECK_OUT(safe_open(dir, 0, SAFE_MAX_ELF) == -EINVAL);
+	snprintf(p, sizeof(p), "%s/big", dir);
+	fd = open(p, O_CREAT | O_WRONLY, 0600);
+	CHECK_OUT(fd >= 0 && !ftruncate(fd, 4097) && !close(fd));
+	CHECK_OUT(safe_open(p, 0, 4096) == -EFBIG);
+	CHECK_OUT((fd = safe_open(p, 0, 4097)) >= 0 && !close(fd));
+	snprintf(l, sizeof(l), "%s/link", dir);
+	CHECK_OUT(!symlink(p, l));
+	CHECK_OUT(safe_open(l, SAFE_NOFOLLOW, 4097) == -ELOOP);
+	CHECK_OUT((fd = safe_open(l, 0, 4097)) >= 0 && !close(fd));
+	/* a perf map symlinked to another file (of root's) is not read */
+	snprintf(p, sizeof(p), "%s/map", dir);
+	CHECK_OUT((f = fopen(p, "w")));
+	fprintf(f, "1000 10 secret\n");
+	fclose(f);
+	CHECK_OUT(!symlink(p, map));
+	CHECK_OUT(perfmap_load(&m, getpid()) == -ELOOP && !m.n);
+	CHECK_OUT(!unlink(map) && !mkfifo(map, 0600));
+	CHECK_OUT(perfmap_load(&m, getpid()) == -EINVAL && !m.n);
+	CHECK_OUT(!unlink(map) && !rename(p, map));
+	CHECK_OUT(!perfmap_load(&m, getpid()) && m.n == 1);
+	CHECK_OUT(!strcmp(m.v[0].name, "secret"));
+	rc = 0;
+out:
+	unlink(map);
+	perfmap_free(&m);
+	snprintf(p, sizeof(p), "rm -rf %s", dir);
+	if (system(p))
+		rc = 1;
+	return rc;
+}
+#undef CHECK_OUT
+
 static const struct {
 	const char *name;
 	int (*fn)(void);
@@ -505,6 +564,7 @@ static const struct {
 	{ "fmt_bytes", t_fmt_bytes },
 	{ "diff_parse_folded", t_diff_parse_folded },
 	{ "sample_tables", t_sample_tables },
+	{ "safe_open", t_safe_open },
 };
 
 int main(int argc, char **argv)

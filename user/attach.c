@@ -18,6 +18,7 @@
 #include "heaptrail.h"
 #include "heaptrail.skel.h"
 #include "jumpto.h"
+#include "safeopen.h"
 #include "probeplace.h"
 
 const struct pmap *find_libc(const struct pmaps *maps)
@@ -195,7 +196,7 @@ static uint64_t placed(const char *path, const struct elf_img *img,
 	if (!sym || sym->addr != vaddr || !sym->size || sym->size > 65536)
 		return off;
 	code = malloc(sym->size);
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+	fd = safe_open(path, 0, SAFE_MAX_ELF);
 	if (code && fd >= 0 &&
 	    pread(fd, code, sym->size, off) == (ssize_t)sym->size)
 		probe_place(code, sym->size, vaddr, args, &pp);

@@ -18,6 +18,7 @@
 #include <zlib.h>
 
 #include "debugfind.h"
+#include "safeopen.h"
 
 #define SYS_DEBUG_DIR "/usr/lib/debug"
 
@@ -101,7 +102,7 @@ static int try_open(const struct debug_req *r, const char *path,
 			snprintf(buf, len, "/proc/%d/root%s", r->pid, path);
 		else
 			snprintf(buf, len, "%s", path);
-		fd = open(buf, O_RDONLY | O_CLOEXEC);
+		fd = safe_open(buf, 0, SAFE_MAX_ELF);
 		if (fd < 0)
 			continue;
 		/* a debuglink may name the module itself (same basename) */

@@ -200,6 +200,8 @@ static int pb_next(struct pb *r, struct field *f)
 		return -EBADMSG;
 	f->num = tag >> 3;
 	f->wt = tag & 7;
+	/* a varint has no body, but errors about it go to its buffer */
+	f->body = (struct pb){ r->p, r->p, r->why };
 	if (!f->num || tag >> 32)
 		return bad(r->why, "bad protobuf field number");
 	if (f->wt == 0)

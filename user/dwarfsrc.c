@@ -94,7 +94,7 @@ int dbg_open(int fd, struct dbg_info **out)
 			return err;
 		}
 	}
-	qsort(d->r, d->nr, sizeof(*d->r), cmp_range);
+	sort_array(d->r, d->nr, sizeof(*d->r), cmp_range);
 	*out = d;
 	return 0;
 }
@@ -130,6 +130,52 @@ static Dwarf_Die *find_cu(struct dbg_info *d, uint64_t addr)
 	return NULL;
 }
 
+#define MAX_SCOPE_DEPTH 64
+#define MAX_SCOPE_DIES (1 << 20)
+
+/*
+ * The innermost function, inlined instance or block whose code holds
+ * vaddr, below parent. Not dwarf_getscopes(): on a corrupt inlined
+ * instance it fails after allocating its result and leaks it. Depth and
+ * DIE count are bounded: a corrupt file may nest or loop without end.
+ */
+static bool innermost(Dwarf_Die *parent, uint64_t vaddr, Dwarf_Die *out,
+		      int depth, size_t *budget)
+{
+	Dwarf_Die c;
+
+	if (depth >= MAX_SCOPE_DEPTH || dwarf_child(parent, &c))
+		return false;
+	do {
+		if (!(*budget)--)
+			return false;
+		switch (dwarf_tag(&c)) {
+		case DW_TAG_subprogram:
+		case DW_TAG_inlined_subroutine:
+		case DW_TAG_lexical_block:
+		case DW_TAG_entry_point:
+		case DW_TAG_try_block:
+		case DW_TAG_catch_block:
+		case DW_TAG_with_stmt:
+			if (dwarf_haspc(&c, vaddr) <= 0)
+				break;
+			*out = c;
+			innermost(&c, vaddr, out, depth + 1, budget);
+			return true;
+		/* C++ and Fortran nest functions in these */
+		case DW_TAG_namespace:
+		case DW_TAG_module:
+		case DW_TAG_class_type:
+		case DW_TAG_structure_type:
+		case DW_TAG_union_type:
+			if (innermost(&c, vaddr, out, depth + 1, budget))
+				return true;
+			break;
+		}
+	} while (!dwarf_siblingof(&c, &c));
+	return false;
+}
+
 /* The call site an inlined instance was expanded at. */
 static void call_site(Dwarf_Die *inl, Dwarf_Files *files, size_t nfiles,
 		      const char **file, int *line)
@@ -149,10 +195,10 @@ static void call_site(Dwarf_Die *inl, Dwarf_Files *files, size_t nfiles,
 int dbg_frames(struct dbg_info *d, uint64_t vaddr, struct src_frame *out,
 	       int max)
 {
-	Dwarf_Die *cu = find_cu(d, vaddr), *scopes = NULL;
+	Dwarf_Die *cu = find_cu(d, vaddr), *scopes = NULL, inner;
+	size_t nfiles = 0, budget = MAX_SCOPE_DIES;
 	Dwarf_Files *files = NULL;
 	const char *file = NULL;
-	size_t nfiles = 0;
 	Dwarf_Line *l;
 	int n, i, k = 0, line = 0;
 
@@ -164,17 +210,10 @@ int dbg_frames(struct dbg_info *d, uint64_t vaddr, struct src_frame *out,
 		dwarf_lineno(l, &line);
 	}
 	dwarf_getsrcfiles(cu, &files, &nfiles);
-	/* dwarf_getscopes continues an inlined instance with the scopes of
-	 * its abstract definition; the concrete chain up to the function it
-	 * was inlined into comes from the innermost DIE's own parents */
-	n = dwarf_getscopes(cu, vaddr, &scopes);
-	if (n > 0) {
-		Dwarf_Die inner = scopes[0];
-
-		free(scopes);
-		scopes = NULL;
-		n = dwarf_getscopes_die(&inner, &scopes);
-	}
+	/* the concrete chain up to the function an instance was inlined
+	 * into: the innermost DIE's own parents */
+	n = innermost(cu, vaddr, &inner, 0, &budget) ?
+		    dwarf_getscopes_die(&inner, &scopes) : 0;
 	/* innermost scope first; each inlined instance moves the location
 	 * to where it was called from */
 	for (i = 0; i < n && k < max; i++) {

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "elfimg.h"
+#include "safeopen.h"
 #include "util.h"
 
 struct raw_sym {
@@ -85,7 +86,7 @@ static int finish_syms(struct elf_img *img, struct raw_sym *v, size_t n)
 	size_t i, k = 0, bytes = 0;
 	char *p;
 
-	qsort(v, n, sizeof(*v), cmp_raw);
+	sort_array(v, n, sizeof(*v), cmp_raw);
 	for (i = 0; i < n; i++)
 		bytes += strcspn(v[i].name, "@") + 1;
 	img->all = calloc(n ? n : 1, sizeof(*img->all));
@@ -177,9 +178,9 @@ int elf_img_open(const char *path, struct elf_img **out)
 	int fd, err = 0;
 
 	elf_version(EV_CURRENT);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
+	fd = safe_open(path, 0, SAFE_MAX_ELF);
 	if (fd < 0)
-		return -errno;
+		return fd;
 	img = calloc(1, sizeof(*img));
 	if (!img) {
 		close(fd);

@@ -6,6 +6,7 @@
 
 #include "folded.h"
 #include "outfile.h"
+#include "util.h"
 
 struct line {
 	char *stack;
@@ -79,7 +80,7 @@ int folded_fill(FILE *f, const struct profile *p, struct symbolizer *s)
 		}
 	}
 	/* stacks that differ only in offsets fold into one line */
-	qsort(v, n, sizeof(*v), cmp_line);
+	sort_array(v, n, sizeof(*v), cmp_line);
 	for (i = 0; i < n; i++) {
 		int64_t bytes = v[i].bytes;
 

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "jumpto.h"
+#include "safeopen.h"
 
 static int read_at(int fd, const struct elf_img *img, uint64_t vaddr,
 		   uint8_t *buf, size_t n)
@@ -97,13 +98,13 @@ static int got_name(int fd, uint64_t got, char *name, size_t len)
 int jump_target(const char *path, const struct elf_img *img, uint64_t vaddr,
 		char *name, size_t len)
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK), err;
+	int fd = safe_open(path, 0, SAFE_MAX_ELF), err;
 	const struct elf_sym *sym;
 	uint64_t to;
 	bool got;
 
 	if (fd < 0)
-		return -errno;
+		return fd;
 	elf_version(EV_CURRENT);
 	err = decode_jmp(fd, img, vaddr, &to, &got);
 	if (!err && !got && (sym = elf_img_sym_at(img, to)) && sym->addr == to) {

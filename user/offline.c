@@ -19,6 +19,7 @@
 #include "debugfind.h"
 #include "demangle.h"
 #include "dwarfsrc.h"
+#include "safeopen.h"
 #include "elfimg.h"
 #include "offline.h"
 
@@ -41,7 +42,18 @@ struct offline {
 	struct demangler dm;
 };
 
-static void add_module(struct offline *o, const char *line)
+/*
+ * A build ID becomes a path under the debug directories: anything but hex
+ * ("../..") would lead outside them, to files the report's author chose.
+ */
+static bool build_id_ok(const char *id)
+{
+	size_t n = strspn(id, "0123456789abcdef");
+
+	return !strcmp(id, "none") || (!id[n] && n >= 4 && n <= 40 && !(n & 1));
+}
+
+static void add_module(struct offline *o, const char *line, size_t lineno)
 {
 	struct omod *m = &o->mods[o->nmods];
 
@@ -49,7 +61,30 @@ static void add_module(struct offline *o, const char *line)
 	    sscanf(line, "unsymbolized module: %255s build-id %63s path %4095s",
 		   m->name, m->build_id, m->path) != 3)
 		return;
+	if (!build_id_ok(m->build_id)) {
+		fprintf(stderr, "heaptrail: line %zu: build ID '%s' is not hex: %s left as is\n",
+			lineno, m->build_id, m->name);
+		return;
+	}
 	o->nmods++;
+}
+
+/* A report is text: gzip or other binary data is refused, not echoed. */
+static const char *binary(const char *line, size_t len)
+{
+	size_t i;
+
+	if (len >= 2 && (unsigned char)line[0] == 0x1f &&
+	    (unsigned char)line[1] == 0x8b)
+		return "gzip data";
+	for (i = 0; i < len; i++) {
+		unsigned char c = line[i];
+
+		if ((c < 0x20 && c != '\t' && c != '\n' && c != '\r') ||
+		    c == 0x7f)
+			return "binary data";
+	}
+	return NULL;
 }
 
 /* The debug file by build ID, else the module itself if it is the same build. */
@@ -65,7 +100,7 @@ static void load(struct offline *o, struct omod *m)
 		m->build_id[0] = '\0';
 	if (!elf_img_open(m->path, &same) && m->build_id[0] &&
 	    !strcmp(same->build_id, m->build_id))
-		r.fd = open(m->path, O_RDONLY | O_CLOEXEC);
+		r.fd = safe_open(m->path, 0, SAFE_MAX_ELF);
 	fd = debug_find(&r, path, sizeof(path));
 	if (r.fd >= 0) {
 		close(r.fd);
@@ -105,17 +140,18 @@ static const char *base(const char *path)
 /* Print the frame line for NAME+0xOFF if it can be named; false if not. */
 static bool rewrite(struct offline *o, const char *line)
 {
-	const char *p = line + 8, *plus = strstr(p, "+0x");
+	const char *p = line + 8, *plus;
 	struct src_frame sf[16];
 	const struct elf_sym *sym;
 	uint64_t off, vaddr;
 	struct omod *m;
 	int n, i;
 
-	const char *space = strchr(p, ' ');
-
 	/* only bare NAME+0xOFF frames: named ones carry a space */
-	if (strncmp(line, "        ", 8) || !plus || space ||
+	if (strncmp(line, "        ", 8))
+		return false;
+	plus = strstr(p, "+0x");
+	if (!plus || strchr(p, ' ') ||
 	    sscanf(plus + 3, "%" SCNx64, &off) != 1 || !off)
 		return false;
 	m = find(o, p, plus - p);
@@ -159,8 +195,10 @@ int symbolize_main(int argc, char **argv)
 	};
 	struct offline *o = calloc(1, sizeof(*o));
 	char **lines = NULL, *line = NULL;
+	const char *name = "standard input", *bad = NULL;
 	size_t n = 0, cap = 0, len = 0, i;
 	FILE *in = stdin;
+	ssize_t got;
 	int c, rc = 0;
 
 	if (!o)
@@ -178,6 +216,7 @@ int symbolize_main(int argc, char **argv)
 		}
 	}
 	if (optind < argc && strcmp(argv[optind], "-")) {
+		name = argv[optind];
 		in = fopen(argv[optind], "re");
 		if (!in) {
 			fprintf(stderr, "heaptrail: cannot read %s: %s\n",
@@ -187,7 +226,14 @@ int symbolize_main(int argc, char **argv)
 		}
 	}
 	/* the module list comes after the stacks: read everything first */
-	while (getline(&line, &len, in) > 0) {
+	while ((got = getline(&line, &len, in)) > 0) {
+		bad = binary(line, got);
+		if (bad) {
+			fprintf(stderr, "heaptrail: %s: %s at line %zu, not a heaptrail report\n",
+				name, bad, n + 1);
+			rc = 1;
+			break;
+		}
 		if (n == cap) {
 			char **v = realloc(lines, (cap = cap ? cap * 2 : 256) *
 							  sizeof(*v));
@@ -201,12 +247,12 @@ int symbolize_main(int argc, char **argv)
 		lines[n++] = line;
 		line = NULL;
 		if (!strncmp(lines[n - 1], "unsymbolized module: ", 21))
-			add_module(o, lines[n - 1]);
+			add_module(o, lines[n - 1], n);
 	}
 	free(line);
 	for (i = 0; i < n; i++) {
 		lines[i][strcspn(lines[i], "\n")] = '\0';
-		if (!rewrite(o, lines[i]))
+		if (!rc && !rewrite(o, lines[i]))
 			puts(lines[i]);
 		free(lines[i]);
 	}

@@ -11,8 +11,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "perfmap.h"
+#include "safeopen.h"
 #include "util.h"
 
 static pid_t ns_pid(pid_t pid)
@@ -81,7 +83,7 @@ static int parse(FILE *f, struct perfmap *m)
 			return -ENOMEM;
 		m->n++;
 	}
-	qsort(m->v, m->n, sizeof(*m->v), cmp_sym);
+	sort_array(m->v, m->n, sizeof(*m->v), cmp_sym);
 	return 0;
 }
 
@@ -90,21 +92,35 @@ int perfmap_load(struct perfmap *m, pid_t pid)
 	char fn[128];
 	struct stat st;
 	FILE *f;
-	int err;
+	int fd, err;
 
+	/* the process writes this file: a symlink could point heaptrail at
+	 * any file of the host, a FIFO would block it */
 	snprintf(fn, sizeof(fn), "/proc/%d/root/tmp/perf-%d.map", pid,
 		 ns_pid(pid));
-	if (stat(fn, &st)) {
+	fd = safe_open(fn, SAFE_NOFOLLOW, SAFE_MAX_TEXT);
+	if (fd == -ENOENT) {
 		snprintf(fn, sizeof(fn), "/tmp/perf-%d.map", pid);
-		if (stat(fn, &st))
-			return -ENOENT;
+		fd = safe_open(fn, SAFE_NOFOLLOW, SAFE_MAX_TEXT);
+	}
+	if (fd < 0)
+		return fd;
+	if (fstat(fd, &st)) {
+		err = -errno;
+		close(fd);
+		return err;
 	}
 	if (st.st_size == m->size && st.st_mtim.tv_sec == m->mtime.tv_sec &&
-	    st.st_mtim.tv_nsec == m->mtime.tv_nsec)
+	    st.st_mtim.tv_nsec == m->mtime.tv_nsec) {
+		close(fd);
 		return 0;
-	f = fopen(fn, "re");
-	if (!f)
-		return -errno;
+	}
+	f = fdopen(fd, "r");
+	if (!f) {
+		err = -errno;
+		close(fd);
+		return err;
+	}
 	perfmap_free(m);
 	err = parse(f, m);
 	fclose(f);

@@ -120,7 +120,7 @@ int profile_finish(struct profile *p, int counters_fd)
 	int err = read_counters(counters_fd, p->counters);
 
 	if (!err) {
-		qsort(p->v, p->n, sizeof(*p->v), cmp_live);
+		sort_array(p->v, p->n, sizeof(*p->v), cmp_live);
 		count_live(p);
 	}
 	return err;

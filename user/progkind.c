@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "progkind.h"
+#include "safeopen.h"
 
 /* Go's linker writes these sections; runtime.main is in every Go program. */
 static int has_go_marks(Elf *e)
@@ -50,18 +51,12 @@ static int has_go_marks(Elf *e)
 	return 0;
 }
 
-/* The target names these files: never block on a FIFO, read no device. */
+/* The target names these files: safe_open() (no FIFO, no device). */
 static int open_elf(const char *path, int *fd, Elf **e)
 {
-	struct stat st;
-
-	*fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	*fd = safe_open(path, 0, SAFE_MAX_ELF);
 	if (*fd < 0)
-		return -errno;
-	if (fstat(*fd, &st) || !S_ISREG(st.st_mode)) {
-		close(*fd);
-		return -EINVAL;
-	}
+		return *fd;
 	elf_version(EV_CURRENT);
 	*e = elf_begin(*fd, ELF_C_READ_MMAP, NULL);
 	if (!*e || elf_kind(*e) != ELF_K_ELF) {

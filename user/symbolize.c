@@ -20,6 +20,7 @@
 
 #include "debugfind.h"
 #include "dwarfsrc.h"
+#include "safeopen.h"
 #include "symbolize.h"
 
 /* One ELF file's contents, shared by every mapping of the same build. */
@@ -163,13 +164,13 @@ static int open_module(struct symbolizer *s, const struct pmap *p,
 	 * another mount namespace; the path itself once the process is gone */
 	pmap_file_path(s->pid, p, mf, sizeof(mf));
 	path = mf;
-	fd = open(path, O_RDONLY | O_CLOEXEC);
+	fd = safe_open(path, 0, SAFE_MAX_ELF);
 	if (fd < 0) {
 		path = p->path;
-		fd = open(path, O_RDONLY | O_CLOEXEC);
+		fd = safe_open(path, 0, SAFE_MAX_ELF);
 	}
 	if (fd < 0)
-		return -errno;
+		return fd;
 	m->obj = get_obj(s, p, fd, path, &err);
 	close(fd);
 	if (m->obj)

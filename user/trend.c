@@ -373,8 +373,8 @@ int trend_suspects(const struct trend *t, const struct profile *p,
 		return err;
 	}
 	/* series are kept in order of birth: rank ties in key order */
-	qsort(v, k, sizeof(*v), cmp_suspect_key);
-	qsort(v, k, sizeof(*v), cmp_score);
+	sort_array(v, k, sizeof(*v), cmp_suspect_key);
+	sort_array(v, k, sizeof(*v), cmp_score);
 	*out = v;
 	*n = k;
 	return 0;

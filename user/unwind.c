@@ -18,6 +18,7 @@
 #include <bpf/bpf.h>
 
 #include "attach.h"
+#include "safeopen.h"
 #include "symbolize.h"
 #include "unwind.h"
 
@@ -197,9 +198,9 @@ int unwind_add_file(struct unwind_table *t, const char *path, unsigned int maj,
 	if (t->nfiles >= HT_MAX_MODULES)
 		return -E2BIG;
 	elf_version(EV_CURRENT);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
+	fd = safe_open(path, 0, SAFE_MAX_ELF);
 	if (fd < 0)
-		return -errno;
+		return fd;
 	elf = elf_begin(fd, ELF_C_READ_MMAP, NULL);
 	cfi = elf ? dwarf_getcfi_elf(elf) : NULL;
 	/* code built without asynchronous unwind tables may describe its

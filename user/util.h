@@ -52,4 +52,15 @@ static inline size_t count_le(const void *base, size_t n, size_t stride,
 	return lo;
 }
 
+/*
+ * qsort() of an empty array: C declares qsort's base nonnull even for
+ * zero elements, and empty arrays here are NULL (UBSan reports it).
+ */
+static inline void sort_array(void *base, size_t n, size_t size,
+			      int (*cmp)(const void *, const void *))
+{
+	if (n > 1)
+		qsort(base, n, size, cmp);
+}
+
 #endif
