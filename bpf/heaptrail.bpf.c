@@ -19,6 +19,7 @@
 #define EEXIST 17
 #define MAP_ANONYMOUS 0x20
 #define MAP_FIXED 0x10
+#define MREMAP_DONTUNMAP 4
 #define PAGE_SIZE 4096ULL
 /* tstate.kind of a call --sample skipped: its return may never be seen */
 #define HT_UNSAMPLED 0xff
@@ -49,6 +50,7 @@ struct tstate {
 	__u64 sc_a0;	/* syscall arguments saved at entry */
 	__u64 sc_a1;
 	__u64 sc_a2;
+	__u64 sc_a3;
 };
 
 /*
@@ -841,33 +843,60 @@ int munmap_exit(struct trace_event_raw_sys_exit *ctx)
 SEC("tracepoint/syscalls/sys_enter_mremap")
 int mremap_enter(struct trace_event_raw_sys_enter *ctx)
 {
-	sc_enter(ctx->args[0], ctx->args[1], ctx->args[2]);
+	struct tstate *t = sc_enter(ctx->args[0], ctx->args[1], ctx->args[2]);
+
+	if (t)
+		t->sc_a3 = ctx->args[3];	/* flags */
 	return 0;
 }
 
-/* A moved or resized mapping keeps the stack and age of the original. */
+struct find_ctx {
+	__u64 addr;
+	struct ht_alloc v;
+	int found;
+};
+
+static long find_cb(struct bpf_map *map, __u64 *key, struct ht_alloc *v,
+		    struct find_ctx *c)
+{
+	if (c->addr < *key || c->addr - *key >= v->size)
+		return 0;
+	c->v = *v;
+	c->found = 1;
+	return 1;
+}
+
+/*
+ * A moved or resized mapping keeps the stack and age of the original,
+ * also when only part of it was remapped (from anywhere in it).
+ * MREMAP_DONTUNMAP leaves the old range mapped: the program holds both.
+ */
 SEC("tracepoint/syscalls/sys_exit_mremap")
 int mremap_exit(struct trace_event_raw_sys_exit *ctx)
 {
 	struct tstate *t = sc_exit(ctx->ret);
-	struct ht_alloc *p, v;
-	__u64 old;
+	struct find_ctx c = {};
+	struct ht_alloc *p;
 
 	if (!t)
 		return 0;
-	old = t->sc_a0;
+	c.addr = t->sc_a0;
 	if (faults_mode) {
-		pages_remap(old, page_up(t->sc_a1), ctx->ret,
+		pages_remap(c.addr, page_up(t->sc_a1), ctx->ret,
 			    page_up(t->sc_a2));
 		return 0;
 	}
-	p = bpf_map_lookup_elem(&mappings, &old);
-	if (!p)
+	p = bpf_map_lookup_elem(&mappings, &c.addr);
+	if (p)
+		c.v = *p;
+	else
+		bpf_for_each_map_elem(&mappings, find_cb, &c, 0);
+	if (!p && !c.found)
 		return 0;
-	v = *p;
-	unmap_range(old, page_up(t->sc_a1));
+	if (!(t->sc_a3 & MREMAP_DONTUNMAP))
+		unmap_range(c.addr, page_up(t->sc_a1));
 	unmap_range(ctx->ret, page_up(t->sc_a2));
-	map_record(ctx->ret, page_up(t->sc_a2), v.stack, v.kind, v.ts);
+	map_record(ctx->ret, page_up(t->sc_a2), c.v.stack, c.v.kind, c.v.ts);
 	return 0;
 }
 

@@ -112,6 +112,46 @@ NOINLINE void map_partial(void)
 	sink = p;
 }
 
+/*
+ * mremap of part of a mapping: of 16 pages, the 4 from page 4 move and
+ * grow to 8 (pages 8.. are in the way). Left: 12 pages in 2 pieces where
+ * they were and 8 elsewhere, 81920 bytes in 3 mappings.
+ */
+NOINLINE void remap_part(void)
+{
+	char *p = mmap(NULL, 16 * 4096, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	char *q;
+
+	if (p == MAP_FAILED)
+		exit(3);
+	q = mremap(p + 4 * 4096, 4 * 4096, 8 * 4096, MREMAP_MAYMOVE);
+	if (q == MAP_FAILED || q == p + 4 * 4096)
+		exit(3);
+	sink = q;
+}
+
+/*
+ * MREMAP_DONTUNMAP moves the 8 pages and leaves the old range mapped,
+ * empty: both are the program's, 65536 bytes in 2 mappings.
+ */
+NOINLINE void remap_keep(void)
+{
+	char *p = mmap(NULL, 8 * 4096, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	char *q;
+
+	if (p == MAP_FAILED)
+		exit(3);
+	p[0] = 1;
+	/* glibc reads a new address for MREMAP_DONTUNMAP too: none */
+	q = mremap(p, 8 * 4096, 8 * 4096, MREMAP_MAYMOVE | MREMAP_DONTUNMAP,
+		   NULL);
+	if (q == MAP_FAILED || q == p)
+		exit(3);
+	sink = q;
+}
+
 /* Grow the break by 64 KiB twice, give 16 KiB back: 112 KiB. */
 NOINLINE void grow_brk(void)
 {
@@ -377,6 +417,10 @@ static void run(const char *mode)
 		leak_mmap();
 		map_partial();
 		grow_brk();
+	} else if (!strcmp(mode, "remappart")) {
+		remap_part();
+	} else if (!strcmp(mode, "remapkeep")) {
+		remap_keep();
 	} else if (!strcmp(mode, "bulk")) {
 		leak_bulk();
 	} else if (!strcmp(mode, "pages")) {

@@ -69,6 +69,29 @@ test_big_malloc_counted_once() {
 		fail "stack: $(frames 1 | tr '\n' ' ')"
 }
 
+# mremap of the middle of a program's mapping (issue 8): the moved part
+# leaves a hole and is a mapping of its own, grown; all from remap_part().
+test_mremap_partial() {
+	start_target remappart
+	run_ht -p "$TPID"
+	trigger_target
+	stop_ht
+	expect_entry remap_part 81920 3 mmap
+	total_line | grep -q '^outstanding: 81920 bytes .* mmap 81920 in 3 mappings' ||
+		fail "totals: $(total_line)"
+}
+
+# MREMAP_DONTUNMAP leaves the old range mapped: the program holds both.
+test_mremap_dontunmap() {
+	start_target remapkeep
+	run_ht -p "$TPID"
+	trigger_target
+	stop_ht
+	expect_entry remap_keep 65536 2 mmap
+	total_line | grep -q '^outstanding: 65536 bytes .* mmap 65536 in 2 mappings' ||
+		fail "totals: $(total_line)"
+}
+
 # Stacks through libc (no frame pointers there) keep the caller.
 test_libc_callers_kept() {
 	start_target libc
