@@ -36,19 +36,57 @@ static int fill_file(int fd, bool sync, int (*fill)(FILE *f, void *arg),
 }
 
 /*
- * A device or FIFO at path is written to, never replaced (-f /dev/null
- * must stay /dev/null): opened without following a link and without
- * blocking on a FIFO that has no reader (ENXIO).
+ * A FIFO checked at start stays open until its first report: closing it
+ * then would end its reader's stream before any stacks arrived.
  */
-static int write_node(const char *path, int (*fill)(FILE *f, void *arg),
-		      void *arg)
+#define MAX_HELD 4
+static struct {
+	char path[PATH_MAX];
+	int fd;
+} held[MAX_HELD];
+static int nheld;
+
+static int take_held(const char *path)
 {
-	int fd = open(path, O_WRONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+	int i, fd;
+
+	for (i = 0; i < nheld; i++) {
+		if (strcmp(held[i].path, path))
+			continue;
+		fd = held[i].fd;
+		held[i] = held[--nheld];
+		return fd;
+	}
+	return -1;
+}
+
+/* O_NONBLOCK: a FIFO with no reader is ENXIO, not a wait */
+static int open_node(const char *path)
+{
+	int fd = open(path, O_WRONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC |
+			    O_NOCTTY);
 
 	if (fd < 0)
 		return -errno;
 	/* a reader is there: block on a full pipe as any writer would */
 	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
+	return fd;
+}
+
+/*
+ * A device or FIFO at path is written to, never replaced (-f /dev/null
+ * must stay /dev/null); a FIFO is opened for each report, so its reader
+ * sees one report per stream.
+ */
+static int write_node(const char *path, int (*fill)(FILE *f, void *arg),
+		      void *arg)
+{
+	int fd = take_held(path);
+
+	if (fd < 0)
+		fd = open_node(path);
+	if (fd < 0)
+		return fd;
 	return fill_file(fd, false, fill, arg);
 }
 
@@ -151,10 +189,23 @@ int check_writable(const char *path, int is_dir)
 			return -ELOOP;
 		if (S_ISDIR(st.st_mode))
 			return -EISDIR;
-		/* a device or FIFO is written at each report; opening a
-		 * FIFO now would end its reader's stream */
-		if (!S_ISREG(st.st_mode))
+		/* a device or FIFO must open now (a FIFO: have a reader);
+		 * a FIFO is held open for the first report */
+		if (!S_ISREG(st.st_mode)) {
+			if (!S_ISFIFO(st.st_mode) || nheld == MAX_HELD) {
+				fd = open_node(path);
+				if (fd >= 0)
+					close(fd);
+				return fd < 0 ? fd : 0;
+			}
+			fd = open_node(path);
+			if (fd < 0)
+				return fd;
+			snprintf(held[nheld].path, sizeof(held[nheld].path),
+				 "%s", path);
+			held[nheld++].fd = fd;
 			return 0;
+		}
 	}
 	/* root passes access() even on read-only file systems: really try */
 	if (is_dir) {

@@ -38,8 +38,8 @@ int keep_written(struct written *w, const char *path, unsigned keep);
 void written_free(struct written *w);
 /*
  * 0 if path can be written: a file can be created in its directory (made,
- * 0750, when is_dir), or it is a device or a FIFO (which needs a reader at
- * each report).
+ * 0750, when is_dir), or it is a device or a FIFO that opens now (a FIFO:
+ * has a reader; held open for its first report, then opened per report).
  */
 int check_writable(const char *path, int is_dir);
 

@@ -35,7 +35,7 @@ test_error_keep_without_directory() {
 
 # Root-safe outputs. A device node at the output path is written to and
 # stays a device; a FIFO with a reader gets the stacks, one without a
-# reader is an error line and exit 1; a planted symbolic link is refused
+# reader is one error line at start and exit 1; a planted symbolic link is refused
 # at start in one line (its target unchanged); files are 0640.
 test_outputs_root_safe() {
 	local dev=$TMPD/null fifo=$TMPD/fifo link=$TMPD/link victim=$TMPD/victim
@@ -48,8 +48,9 @@ test_outputs_root_safe() {
 	[ -c "$dev" ] || fail "the device node was replaced: $(ls -l "$dev")"
 	[ "$(stat -c %a "$TMPD/out.pb.gz")" = 640 ] || fail "mode $(stat -c %a "$TMPD/out.pb.gz")"
 	mkfifo "$fifo"
+	# no reader: one line at start, before anything is traced
 	"$HT" -d 2 -f "$fifo" -- "$TARGET" encode --now 5 >"$HOUT" 2>"$HERR"
-	[ $? = 1 ] && grep -qx "heaptrail: cannot write $fifo: a FIFO with no reader" "$HERR" ||
+	[ $? = 1 ] && [ "$(cat "$HERR")" = "heaptrail: cannot write folded output $fifo: a FIFO with no reader" ] ||
 		fail "FIFO without reader: $(cat "$HERR")"
 	cat "$fifo" >"$TMPD/fifo.out" &
 	local rpid=$!
@@ -129,4 +130,21 @@ test_output_enospc() {
 	grep -qx 'heaptrail: cannot write /dev/full: No space left on device' "$HERR" ||
 		fail "said: $(cat "$HERR")"
 	[ -c /dev/full ] || fail "/dev/full was replaced"
+}
+
+# A FIFO gets one report per open: a reader that opens it again each time
+# gets every report, the first one too (held open since the start check).
+test_output_fifo_each_report() {
+	local fifo=$TMPD/fifo
+	mkfifo "$fifo"
+	( for i in 1 2 3; do cat "$fifo" >"$TMPD/r$i"; done ) &
+	local rpid=$!
+	"$HT" -i 0.5 -d 1.2 -f "$fifo" -- "$TARGET" encode --now 5 >"$HOUT" 2>"$HERR" ||
+		fail "exit $?"
+	wait "$rpid"
+	local i
+	for i in 1 2 3; do
+		grep -q ';encode;\[malloc\] 50000$' "$TMPD/r$i" ||
+			fail "report $i: $(head -3 "$TMPD/r$i")"
+	done
 }
