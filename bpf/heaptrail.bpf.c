@@ -174,6 +174,8 @@ static __always_inline int is_target(void)
 	return ns.tgid == targ_tgid;
 }
 
+#include "procs.bpf.h"
+
 /* --sample: a distance to the next sample, exponential of mean sample_bytes */
 static __always_inline __s64 sample_distance(void)
 {

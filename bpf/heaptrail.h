@@ -75,6 +75,18 @@ struct ht_agg {
 	__u32 pad;
 };
 
+/* What the loader must hear of at once: the target's forks and execs. */
+enum ht_event_type {
+	HT_EV_FORK = 1,	/* pid: a child process, its own address space */
+	HT_EV_EXEC,	/* pid: the target, running a new program */
+};
+
+struct ht_event {
+	__u32 type;
+	__u32 pid;	/* as heaptrail's PID namespace sees it */
+	__u64 ts;	/* CLOCK_MONOTONIC ns */
+};
+
 struct ht_stack {
 	__u64 ips[HT_MAX_FRAMES];	/* zero-terminated when shorter */
 };

@@ -10,11 +10,13 @@
 #define _GNU_SOURCE
 #include <fcntl.h>
 #include <pthread.h>
+#include <spawn.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -389,6 +391,106 @@ NOINLINE void arena_in_free(void)
 	keep_after_free();
 }
 
+/* A child process's own leak, 1000 bytes a call. */
+NOINLINE void child_leak(void) { sink = malloc(1000); }
+
+NOINLINE void churn(int n)
+{
+	for (int i = 0; i < n; i++) {
+		void *p = malloc(64);
+
+		sink = p;
+		free(p);
+	}
+}
+
+static void wait_signal(int sig)
+{
+	sigset_t set;
+	int got;
+
+	sigemptyset(&set);
+	sigaddset(&set, sig);
+	sigprocmask(SIG_BLOCK, &set, NULL);
+	sigwait(&set, &got);
+}
+
+/* Until child pid exits; SIGTERM (a test ending early) ends both. */
+static void wait_child(pid_t pid)
+{
+	sigset_t set;
+	int sig;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGCHLD);
+	sigaddset(&set, SIGTERM);
+	sigprocmask(SIG_BLOCK, &set, NULL);
+	while (waitpid(pid, NULL, WNOHANG) == 0) {
+		sigwait(&set, &sig);
+		if (sig == SIGTERM) {
+			kill(pid, SIGKILL);
+			waitpid(pid, NULL, 0);
+			exit(1);
+		}
+	}
+}
+
+/*
+ * fork: the child calls malloc and free once, says "child PID ready",
+ * and at SIGUSR1 times 100,000 calls of each ("child churn NS ns"),
+ * leaks 3 x 1000 bytes from child_leak, says "child done" and exits 7 at
+ * SIGTERM. The parent waits for it, then leaks as encode does.
+ */
+static void fork_child(void)
+{
+	pid_t pid = fork();
+
+	if (pid < 0)
+		exit(3);
+	if (!pid) {
+		struct timespec t0, t1;
+
+		churn(1);
+		printf("child %d ready\n", getpid());
+		fflush(stdout);
+		wait_signal(SIGUSR1);
+		clock_gettime(CLOCK_MONOTONIC, &t0);
+		churn(100000);
+		clock_gettime(CLOCK_MONOTONIC, &t1);
+		for (int i = 0; i < 3; i++)
+			child_leak();
+		printf("child churn %lld ns\nchild done\n",
+		       (t1.tv_sec - t0.tv_sec) * 1000000000LL + t1.tv_nsec -
+			       t0.tv_nsec);
+		fflush(stdout);
+		wait_signal(SIGTERM);
+		_exit(7);
+	}
+	wait_child(pid);
+	for (int i = 0; i < 50; i++)
+		handle_request(i);
+}
+
+/*
+ * spawn: five posix_spawn children (sharing this process's memory until
+ * they exec: CLONE_VM), then the encode leak.
+ */
+static void spawn_children(void)
+{
+	extern char **environ;
+	char *argv[] = { "true", NULL };
+
+	for (int i = 0; i < 5; i++) {
+		pid_t pid;
+
+		if (posix_spawnp(&pid, "true", NULL, NULL, argv, environ))
+			exit(3);
+		waitpid(pid, NULL, 0);
+	}
+	for (int i = 0; i < 50; i++)
+		handle_request(i);
+}
+
 static void run(const char *mode)
 {
 	if (!strcmp(mode, "encode")) {
@@ -433,6 +535,10 @@ static void run(const char *mode)
 		arena_in_free();
 	} else if (!strcmp(mode, "threads")) {
 		threads();
+	} else if (!strcmp(mode, "fork")) {
+		fork_child();
+	} else if (!strcmp(mode, "spawn")) {
+		spawn_children();
 	} else if (!strcmp(mode, "manythreads")) {
 		many_threads();
 	} else {

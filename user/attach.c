@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -300,6 +301,7 @@ int attach_allocators(struct heaptrail_bpf *skel, pid_t pid, const char *path,
 		if (fd < 0)
 			return fd;
 		a->raw[a->nraw++] = fd;
+		attach_note_sites(a, path, off, n);
 		return 0;
 	}
 	if (a->multi) {
@@ -315,6 +317,7 @@ int attach_allocators(struct heaptrail_bpf *skel, pid_t pid, const char *path,
 		if (fd < 0)
 			return fd;
 		a->raw[a->nraw++] = fd;
+		attach_note_sites(a, path, off, n);
 		return 0;
 	}
 	for (i = 0; i < n && !err; i++) {
@@ -324,7 +327,33 @@ int attach_allocators(struct heaptrail_bpf *skel, pid_t pid, const char *path,
 			err = probe(a, skel->progs.alloc_exit, pid, path, off[i],
 				    cookie[i], true);
 	}
+	attach_note_sites(a, path, off, n);
 	return err;
+}
+
+void attach_note_sites(struct attach *a, const char *path,
+		       const uint64_t *off, size_t n)
+{
+	struct stat st;
+	size_t i;
+	int fd;
+
+	fd = safe_open(path, 0, SAFE_MAX_ELF);
+	if (fd < 0)
+		return;
+	if (!fstat(fd, &st)) {
+		for (i = 0; i < n && a->nsites < ATTACH_MAX_SITES; i++) {
+			struct probe_site *p = &a->sites[a->nsites];
+
+			if (pread(fd, &p->orig, 1, off[i]) != 1)
+				continue;
+			p->dev = st.st_dev;
+			p->ino = st.st_ino;
+			p->off = off[i];
+			a->nsites++;
+		}
+	}
+	close(fd);
 }
 
 int attach_syscalls(struct heaptrail_bpf *skel, struct attach *a)
@@ -337,6 +366,7 @@ int attach_syscalls(struct heaptrail_bpf *skel, struct attach *a)
 		skel->progs.thread_exit,  skel->progs.madvise_enter,
 		skel->progs.madvise_exit, skel->progs.fault_user,
 		skel->progs.fault_kernel, skel->progs.fault_exec,
+		skel->progs.proc_fork,	  skel->progs.proc_exec,
 	};
 	size_t i;
 	int err;

@@ -3,6 +3,7 @@
 #define HT_ATTACH_H
 
 #include <stdbool.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 #include "elfimg.h"
@@ -12,6 +13,14 @@ struct heaptrail_bpf;
 struct bpf_link;
 
 #define ATTACH_MAX_LINKS 128
+#define ATTACH_MAX_SITES 256
+
+/* A breakpoint heaptrail's uprobes put in a file's code. */
+struct probe_site {
+	uint64_t dev, ino;	/* the probed file, as stat(2) gives them */
+	uint64_t off;		/* the breakpoint's file offset */
+	uint8_t orig;		/* the byte it replaces */
+};
 
 struct attach {
 	struct bpf_link *links[ATTACH_MAX_LINKS];
@@ -23,6 +32,8 @@ struct attach {
 	bool session;		/* one session uprobe link (needs multi) */
 	bool at_entry;		/* probes at +0, not moved (probeplace.c) */
 	bool verbose;		/* say where each probe went */
+	struct probe_site sites[ATTACH_MAX_SITES];
+	int nsites;
 };
 
 /* Does the running kernel have uprobe_multi links (Linux 6.6+)? */
@@ -50,6 +61,9 @@ int attach_allocators(struct heaptrail_bpf *skel, pid_t pid, const char *path,
 /* Tracepoints for mmap/munmap/mremap/brk, thread exit and, when they
  * are loaded (--faults), madvise and user page faults. */
 int attach_syscalls(struct heaptrail_bpf *skel, struct attach *a);
+/* Note the breakpoints of probes at file offsets off[] of path. */
+void attach_note_sites(struct attach *a, const char *path,
+		       const uint64_t *off, size_t n);
 void detach_all(struct attach *a);
 
 #endif

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /* JSON form of the report; the fields mirror the text report's. */
 #include <inttypes.h>
+#include <sys/wait.h>
 #include <time.h>
 
 #include "json.h"
@@ -58,6 +59,34 @@ static void jstr(FILE *out, const char *str)
 		}
 	}
 	fputc('"', out);
+}
+
+/* null while the target runs; how it ended, in a final report */
+static void json_end(FILE *out, const struct report_opts *o)
+{
+	int st = o->wstatus;
+
+	switch (o->end) {
+	case END_RUNNING:
+		fputs("null", out);
+		break;
+	case END_ENDING:
+		fputs("{\"how\":\"ended_by_heaptrail\"}", out);
+		break;
+	case END_GONE:
+		fprintf(out, "{\"how\":\"exited\",\"at_s\":%.3f}", o->end_s);
+		break;
+	case END_WAITED:
+		if (WIFSIGNALED(st))
+			fprintf(out,
+				"{\"how\":\"killed\",\"signal\":%d,\"at_s\":%.3f}",
+				WTERMSIG(st), o->end_s);
+		else
+			fprintf(out,
+				"{\"how\":\"exited\",\"status\":%d,\"at_s\":%.3f}",
+				WEXITSTATUS(st), o->end_s);
+		break;
+	}
 }
 
 static void totals(FILE *out, const char *name, const struct prof_totals *t)
@@ -207,6 +236,8 @@ void report_json(FILE *out, const struct profile *p, struct symbolizer *s,
 			(int64_t)(o->mem->anon - o->mem0->anon));
 	else
 		fputs("null", out);
+	fprintf(out, ",\"forks\":%" PRIu64 ",\"end\":", o->forks);
+	json_end(out, o);
 	fputs(",\"suspected_leaks\":[", out);
 	for (i = 0; i < o->nsus; i++) {
 		const struct leak_suspect *l = &o->sus[i];

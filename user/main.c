@@ -37,6 +37,7 @@
 #include "diff.h"
 #include "elfimg.h"
 #include "folded.h"
+#include "forks.h"
 #include "progkind.h"
 #include "json.h"
 #include "heaptrail.skel.h"
@@ -116,6 +117,7 @@ struct session {
 	int sigfd;
 	uint64_t start_ms;
 	bool gone;		/* the target has exited */
+	uint64_t gone_ms;	/* when heaptrail saw it gone */
 	int status;		/* the command's wait status, once gone */
 	struct aggsync agg;	/* copy of the BPF aggregates */
 	struct written folded_files, pprof_files;	/* for --keep */
@@ -127,6 +129,8 @@ struct session {
 	uint64_t last_sample_ms;
 	struct proc_mem mem0, mem;	/* at attach, and last read */
 	bool have_mem;
+	struct ring_buffer *events;	/* the target's forks and execs */
+	uint64_t unprobed;	/* children whose breakpoints went */
 };
 
 static void die_usage(const char *fmt, ...)
@@ -602,6 +606,29 @@ static void sync_unwind(struct session *s)
 		set_free_range(s);
 }
 
+/* How deep heaptrail's PID namespace is: NSpid has one PID a level. */
+static unsigned int pidns_level(void)
+{
+	FILE *f = fopen("/proc/self/status", "re");
+	char line[256];
+	unsigned int n = 0;
+
+	if (!f)
+		return 0;
+	while (fgets(line, sizeof(line), f)) {
+		char *p = line + 6;
+
+		if (strncmp(line, "NSpid:", 6))
+			continue;
+		for (; *p; p++)
+			if (isdigit((unsigned char)*p) &&
+			    (p[-1] == ' ' || p[-1] == '\t'))
+				n++;
+	}
+	fclose(f);
+	return n ? n - 1 : 0;
+}
+
 /* PIDs given to heaptrail are those of its own PID namespace. */
 static void set_pid_namespace(struct heaptrail_bpf *skel)
 {
@@ -612,6 +639,7 @@ static void set_pid_namespace(struct heaptrail_bpf *skel)
 		return;
 	skel->rodata->pidns_dev = st.st_dev;
 	skel->rodata->pidns_ino = st.st_ino;
+	skel->rodata->pidns_level = pidns_level();
 }
 
 /*
@@ -756,6 +784,7 @@ static void report(struct session *s, bool final)
 		.sample_bytes = s->o.sample,
 		.min_size = s->o.min_size,
 		.max_size = s->o.max_size,
+		.forks = s->skel->bss->forks_seen,
 	};
 	struct leak_suspect *sus = NULL;
 	struct age_row *ages = NULL;
@@ -764,6 +793,13 @@ static void report(struct session *s, bool final)
 	struct timespec when;
 	int err;
 
+	if (final && s->gone) {
+		ro.end = s->child ? END_WAITED : END_GONE;
+		ro.wstatus = s->status;
+		ro.end_s = (s->gone_ms - s->start_ms) / 1000.0;
+	} else if (final && s->child && !s->o.keep_running) {
+		ro.end = END_ENDING;
+	}
 	err = read_profile(s, &p);
 	if (err) {
 		fprintf(stderr, "heaptrail: cannot read BPF maps: %s\n",
@@ -846,6 +882,28 @@ static bool target_gone(struct session *s)
 	return kill(s->o.pid, 0) && errno == ESRCH;
 }
 
+/* The target forked or exec'd: told by BPF as it happens. */
+static int on_event(void *ctx, void *data, size_t len)
+{
+	struct session *s = ctx;
+	const struct ht_event *e = data;
+	int n;
+
+	if (len < sizeof(*e))
+		return 0;
+	if (e->type == HT_EV_FORK) {
+		n = unprobe_child(e->pid, s->links.sites, s->links.nsites);
+		if (n > 0)
+			s->unprobed++;
+		if (s->o.verbose)
+			fprintf(stderr,
+				"heaptrail: PID %d forked PID %u: %d breakpoints taken out of it%s%s\n",
+				s->o.pid, e->pid, n > 0 ? n : 0,
+				n < 0 ? ": " : "", n < 0 ? strerror(-n) : "");
+	}
+	return 0;
+}
+
 static void run(struct session *s)
 {
 	uint64_t next_report = s->o.interval ? s->start_ms + s->o.interval * 1000 : 0;
@@ -854,7 +912,9 @@ static void run(struct session *s)
 	uint64_t next_mem = s->start_ms + MEM_MS;
 
 	for (;;) {
-		struct pollfd pf[2] = { { s->sigfd, POLLIN, 0 },
+		struct pollfd pf[3] = { { s->sigfd, POLLIN, 0 },
+					{ ring_buffer__epoll_fd(s->events),
+					  POLLIN, 0 },
 					{ s->pidfd, POLLIN, 0 } };
 		uint64_t now = monotonic_ms(), wake = next_refresh;
 		int n;
@@ -865,17 +925,20 @@ static void run(struct session *s)
 			wake = next_report;
 		if (end && end < wake)
 			wake = end;
-		n = poll(pf, s->pidfd >= 0 ? 2 : 1, wake > now ? wake - now : 0);
+		n = poll(pf, s->pidfd >= 0 ? 3 : 2, wake > now ? wake - now : 0);
 		if (n > 0 && (pf[0].revents & POLLIN)) {
 			struct signalfd_siginfo si;
 
 			if (read(s->sigfd, &si, sizeof(si)) > 0)
 				return;
 		}
-		if ((n > 0 && (pf[1].revents & POLLIN)) ||
+		if (n > 0 && (pf[1].revents & POLLIN))
+			ring_buffer__consume(s->events);
+		if ((n > 0 && (pf[2].revents & POLLIN)) ||
 		    (s->pidfd < 0 && target_gone(s))) {
 			target_gone(s);
 			s->gone = true;
+			s->gone_ms = monotonic_ms();
 			return;
 		}
 		now = monotonic_ms();
@@ -943,6 +1006,8 @@ static int start_child(struct session *s, int gate_fd, int errfd)
 			break;
 		if (r == s->child) {	/* exited before main */
 			s->gone = true;
+			s->gone_ms = monotonic_ms();
+			s->status = st;
 			return 0;
 		}
 		usleep(1000);
@@ -988,8 +1053,10 @@ static int attach_target(struct session *s, const char *libc_path,
 		struct bpf_link *l = bpf_program__attach_uprobe_opts(
 			s->skel->progs.start_gate, s->o.pid, libc_path, off, &uo);
 
-		if (!libbpf_get_error(l) && s->links.n < ATTACH_MAX_LINKS)
+		if (!libbpf_get_error(l) && s->links.n < ATTACH_MAX_LINKS) {
 			s->links.links[s->links.n++] = l;
+			attach_note_sites(&s->links, libc_path, &off, 1);
+		}
 	}
 	return 0;
 }
@@ -1271,6 +1338,12 @@ int main(int argc, char **argv)
 		fail("cannot read the BPF change ring: %s", strerror(-err));
 		goto out;
 	}
+	s.events = ring_buffer__new(bpf_map__fd(s.skel->maps.events), on_event,
+				    &s, NULL);
+	if (!s.events) {
+		fail("cannot read the BPF event ring: %s", strerror(errno));
+		goto out;
+	}
 	sample_now(&s);
 	if (s.o.faults && thp_always())
 		fprintf(stderr,
@@ -1309,6 +1382,10 @@ int main(int argc, char **argv)
 			(unsigned long long)s.agg.key_reads,
 			aggsync_stale(&s.agg));
 	rc = s.write_failed ? 1 : 0;
+	/* a command that ended by itself: its status, as time(1) gives it */
+	if (!rc && s.gone && s.child)
+		rc = WIFEXITED(s.status)   ? WEXITSTATUS(s.status) :
+		     WIFSIGNALED(s.status) ? 128 + WTERMSIG(s.status) : 0;
 out:
 	detach_all(&s.links);
 	if (gate_fd >= 0)
@@ -1322,6 +1399,7 @@ out:
 		fprintf(stderr, "heaptrail: ended PID %d: %s\n", s.child,
 			child_status(st, how, sizeof(how)));
 	}
+	ring_buffer__free(s.events);
 	heaptrail_bpf__destroy(s.skel);
 	symbolizer_free(&s.sym);
 	unwind_free(&s.unw);

@@ -3,6 +3,7 @@
 #include <inttypes.h>
 #include <time.h>
 
+#include "child.h"
 #include "report.h"
 
 const char *fmt_bytes(double b, char *buf, size_t len)
@@ -136,6 +137,28 @@ static void print_memory(FILE *out, const struct profile *p,
 		o->mem->anon >= o->mem0->anon ? "+" : "",
 		fmt_bytes((double)o->mem->anon - o->mem0->anon, b4, sizeof(b4)),
 		fmt_bytes(profile_total_bytes(p), b5, sizeof(b5)));
+}
+
+/* What became of the target, and of the processes it forked. */
+static void print_lifecycle(FILE *out, const struct report_opts *o)
+{
+	char how[80];
+
+	if (o->forks)
+		fprintf(out,
+			"forks: %" PRIu64 " child process%s since attach, not traced: %s allocations are not counted\n",
+			o->forks, o->forks == 1 ? "" : "es",
+			o->forks == 1 ? "its" : "their");
+	if (o->end == END_WAITED)
+		fprintf(out, "ended: PID %d %s at +%.1f s\n", o->pid,
+			child_status(o->wstatus, how, sizeof(how)), o->end_s);
+	else if (o->end == END_GONE)
+		fprintf(out, "ended: PID %d exited at +%.1f s\n", o->pid,
+			o->end_s);
+	else if (o->end == END_ENDING)
+		fprintf(out,
+			"ended: PID %d still running; heaptrail ends it now (SIGTERM, SIGKILL 2 s later)\n",
+			o->pid);
 }
 
 #define MAX_SUSPECTS 5	/* suspects a report lists */
@@ -278,6 +301,7 @@ void report_print(FILE *out, const struct profile *p, struct symbolizer *s,
 			o->min_size);
 	print_suspects(out, p, s, o);
 	print_memory(out, p, o);
+	print_lifecycle(out, o);
 	if (o->faults) {
 		fprintf(out,
 			"mode: page faults (first write to each anonymous page; no allocator probes)\n"

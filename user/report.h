@@ -29,6 +29,11 @@ struct report_opts {
 	bool faults;			/* --faults: pages, not allocations */
 	uint64_t sample_bytes;		/* --sample: figures are estimates */
 	uint64_t min_size, max_size;	/* sizes traced; 0, ~0: all */
+	uint64_t forks;		/* children the target forked: not traced */
+	/* the target's end, in a final report: */
+	enum { END_RUNNING, END_GONE, END_WAITED, END_ENDING } end;
+	int wstatus;		/* END_WAITED: the command's wait status */
+	double end_s;		/* when, seconds after attach */
 };
 
 void report_print(FILE *out, const struct profile *p, struct symbolizer *s,
