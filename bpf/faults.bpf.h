@@ -121,7 +121,7 @@ int BPF_PROG(fault_user, unsigned long address, struct pt_regs *regs,
 	     unsigned long error_code)
 {
 	/* a read maps the shared zero page: no memory yet */
-	if (!(error_code & X86_PF_WRITE) || !is_target())
+	if (!(error_code & X86_PF_WRITE) || !is_target_proc())
 		return 0;
 	page_count(address, regs);
 	return 0;
@@ -139,7 +139,7 @@ int BPF_PROG(fault_kernel, unsigned long address, struct pt_regs *regs,
 	struct task_struct *task;
 
 	/* kernel addresses are the upper half; none is the program's */
-	if (!(error_code & X86_PF_WRITE) || (long)address < 0 || !is_target())
+	if (!(error_code & X86_PF_WRITE) || (long)address < 0 || !is_target_proc())
 		return 0;
 	task = bpf_get_current_task_btf();
 	page_count(address, (struct pt_regs *)bpf_task_pt_regs(task));
@@ -284,7 +284,7 @@ SEC("tp_btf/sched_process_exec")
 int BPF_PROG(fault_exec, struct task_struct *p, pid_t old_pid,
 	     struct linux_binprm *bprm)
 {
-	if (!is_target())
+	if (!is_target_proc())
 		return 0;
 	vma_changed();
 	pages_drop(0, ~0ULL & PAGE_MASK);

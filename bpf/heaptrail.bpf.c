@@ -25,6 +25,11 @@
 #define HT_UNSAMPLED 0xff
 
 const volatile __u32 targ_tgid = 0;
+/* and its start, in clock ticks after boot as /proc/PID/stat gives it:
+ * a PID number alone could be a new process's once the target exits */
+const volatile __u64 targ_start = 0;
+/* the target's program: exec starts the next one (procs.bpf.h) */
+volatile __u32 image = 0;
 /* heaptrail's own PID namespace when it is not the initial one (a debug
  * container sharing the target's): targ_tgid is a PID as seen there */
 const volatile __u64 pidns_dev = 0;
@@ -174,6 +179,21 @@ static __always_inline int is_target(void)
 	return ns.tgid == targ_tgid;
 }
 
+/*
+ * The target process itself, not a later one with its PID: for the
+ * tracepoints, which see every process. The uprobes need no such check:
+ * the kernel ties them to the target's task.
+ */
+static __always_inline int is_target_proc(void)
+{
+	struct task_struct *task;
+
+	if (!is_target())
+		return 0;
+	task = bpf_get_current_task_btf();
+	return task->group_leader->start_boottime / 10000000 == targ_start;
+}
+
 #include "procs.bpf.h"
 
 /* --sample: a distance to the next sample, exponential of mean sample_bytes */
@@ -250,7 +270,8 @@ static __always_inline int inside(const struct tstate *t, __u64 sp)
 
 static __always_inline struct ht_agg *agg_get(__u64 stack, __u32 kind)
 {
-	struct ht_agg_key k = { .stack = stack, .kind = kind };
+	struct ht_agg_key k = { .stack = stack, .kind = kind,
+				.image = image };
 	struct ht_agg zero = { .key = k }, *a;
 
 	a = bpf_map_lookup_elem(&aggs, &k);
@@ -318,7 +339,8 @@ static __always_inline void agg_add(struct ht_agg *a, __u64 size, __u64 ts)
 static __always_inline void agg_sub(const struct ht_alloc *v, __u64 bytes,
 				    int whole)
 {
-	struct ht_agg_key k = { .stack = v->stack, .kind = v->kind };
+	struct ht_agg_key k = { .stack = v->stack, .kind = v->kind,
+				.image = image };
 	struct ht_agg *a = bpf_map_lookup_elem(&aggs, &k);
 
 	if (!a)
@@ -685,7 +707,9 @@ static long unmap_cb(struct bpf_map *map, __u64 *key, struct ht_alloc *v,
 		bpf_map_delete_elem(&mappings, key);
 	} else if (s < c->lo && c->hi < e) {
 		/* a hole in the middle: the tail becomes a mapping of its own */
-		struct ht_agg_key k = { .stack = v->stack, .kind = v->kind };
+		struct ht_agg_key k = { .stack = v->stack,
+					.kind = v->kind,
+					.image = image };
 		struct ht_agg *a = bpf_map_lookup_elem(&aggs, &k);
 
 		agg_sub(v, c->hi - c->lo, 0);
@@ -756,7 +780,7 @@ static __always_inline struct tstate *sc_enter(__u64 a0, __u64 a1, __u64 a2)
 {
 	struct tstate *t;
 
-	if (!is_target())
+	if (!is_target_proc())
 		return NULL;
 	vma_changed();
 	t = thread_state();
@@ -774,7 +798,7 @@ static __always_inline struct tstate *sc_exit(long ret)
 	__u32 tid = (__u32)bpf_get_current_pid_tgid();
 	struct tstate *t;
 
-	if (!is_target())
+	if (!is_target_proc())
 		return NULL;
 	vma_changed();
 	t = thread_find(tid);
@@ -952,7 +976,7 @@ int thread_exit(void *ctx)
 	__u32 tid = (__u32)bpf_get_current_pid_tgid(), i = tid & (TSLOTS - 1);
 	struct tslot *s;
 
-	if (!is_target())
+	if (!is_target_proc())
 		return 0;
 	s = bpf_map_lookup_elem(&tslots, &i);
 	if (s && s->tid == tid)

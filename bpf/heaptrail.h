@@ -57,7 +57,7 @@ struct ht_alloc {
 struct ht_agg_key {
 	__u64 stack;
 	__u32 kind;
-	__u32 pad;
+	__u32 image;	/* the target's program: one more at each exec */
 };
 
 /* Per-stack totals, kept up to date by the BPF side. */

@@ -10,6 +10,9 @@
 /* depth of heaptrail's PID namespace: PIDs it is told are seen there */
 const volatile __u32 pidns_level = 0;
 
+/* -- COMMAND: stop each new program at the start gate too */
+const volatile __u32 gate_exec = 0;
+
 /* child processes the target forked since attach */
 __u64 forks_seen = 0;
 __u64 events_lost = 0;
@@ -58,7 +61,7 @@ static __always_inline void event(__u32 type, __u32 pid)
 SEC("tp_btf/sched_process_fork")
 int BPF_PROG(proc_fork, struct task_struct *parent, struct task_struct *child)
 {
-	if (!is_target() || child->tgid == parent->tgid ||
+	if (!is_target_proc() || child->tgid == parent->tgid ||
 	    child->mm == parent->mm || !child->mm)
 		return 0;
 	__sync_fetch_and_add(&forks_seen, 1);
@@ -70,8 +73,13 @@ SEC("tp_btf/sched_process_exec")
 int BPF_PROG(proc_exec, struct task_struct *p, pid_t old_pid,
 	     struct linux_binprm *bprm)
 {
-	if (!is_target())
+	if (!is_target_proc())
 		return 0;
+	/* nothing of the old program's runs any more: its allocations are
+	 * the loader's to drop, keys with the old image tell them apart */
+	image++;
+	if (gate_exec)
+		gate_armed = 1;
 	event(HT_EV_EXEC, ns_pid(p));
 	return 0;
 }

@@ -356,6 +356,36 @@ NOINLINE void exec_pages(char *self)
 	exit(3);
 }
 
+static void wait_signal(int sig)
+{
+	sigset_t set;
+	int got;
+
+	sigemptyset(&set);
+	sigaddset(&set, sig);
+	sigprocmask(SIG_BLOCK, &set, NULL);
+	sigwait(&set, &got);
+}
+
+/* Kept by the program that runs exec: 5 x 1000 bytes. */
+NOINLINE void old_leak(void) { sink = malloc(1000); }
+
+/*
+ * execleak: leaks 5 x 1000 bytes from old_leak, says "leaked", and at
+ * SIGUSR1 runs this program again as "target encode" in the same
+ * process (which says "ready" again and waits for SIGUSR1).
+ */
+NOINLINE void exec_leak(char *self)
+{
+	for (int i = 0; i < 5; i++)
+		old_leak();
+	printf("leaked\n");
+	fflush(stdout);
+	wait_signal(SIGUSR1);
+	execl(self, self, "encode", (char *)NULL);
+	exit(3);
+}
+
 /* --sample: 100 MiB in 25600 blocks of 4 KiB, all kept */
 NOINLINE void leak_bulk(void)
 {
@@ -402,17 +432,6 @@ NOINLINE void churn(int n)
 		sink = p;
 		free(p);
 	}
-}
-
-static void wait_signal(int sig)
-{
-	sigset_t set;
-	int got;
-
-	sigemptyset(&set);
-	sigaddset(&set, sig);
-	sigprocmask(SIG_BLOCK, &set, NULL);
-	sigwait(&set, &got);
 }
 
 /* Until child pid exits; SIGTERM (a test ending early) ends both. */
@@ -566,6 +585,8 @@ int main(int argc, char **argv)
 		return 0;
 	if (!strcmp(argv[1], "exec"))
 		exec_pages(argv[0]);
+	if (!strcmp(argv[1], "execleak"))
+		exec_leak(argv[0]);
 	run(argv[1]);
 	handshake_done();
 	return 0;

@@ -381,6 +381,16 @@ int attach_syscalls(struct heaptrail_bpf *skel, struct attach *a)
 	return 0;
 }
 
+bool attach_probes_file(const struct attach *a, uint64_t dev, uint64_t ino)
+{
+	int i;
+
+	for (i = 0; i < a->nsites; i++)
+		if (a->sites[i].dev == dev && a->sites[i].ino == ino)
+			return true;
+	return false;
+}
+
 void detach_all(struct attach *a)
 {
 	while (a->nraw > 0)

@@ -64,6 +64,8 @@ int attach_syscalls(struct heaptrail_bpf *skel, struct attach *a);
 /* Note the breakpoints of probes at file offsets off[] of path. */
 void attach_note_sites(struct attach *a, const char *path,
 		       const uint64_t *off, size_t n);
+/* Are the allocator probes on the file of device dev, inode ino? */
+bool attach_probes_file(const struct attach *a, uint64_t dev, uint64_t ino);
 void detach_all(struct attach *a);
 
 #endif

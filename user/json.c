@@ -236,7 +236,20 @@ void report_json(FILE *out, const struct profile *p, struct symbolizer *s,
 			(int64_t)(o->mem->anon - o->mem0->anon));
 	else
 		fputs("null", out);
-	fprintf(out, ",\"forks\":%" PRIu64 ",\"end\":", o->forks);
+	fprintf(out, ",\"forks\":%" PRIu64 ",\"exec\":", o->forks);
+	if (o->exec && o->exec->n) {
+		fprintf(out, "{\"count\":%u,\"at_s\":%.3f,\"old_comm\":",
+			o->exec->n, o->exec->at_s);
+		jstr(out, o->exec->old_comm);
+		fprintf(out,
+			",\"dropped_bytes\":%" PRId64
+			",\"dropped_allocations\":%" PRId64 "}",
+			o->exec->dropped.live_bytes,
+			o->exec->dropped.live_count);
+	} else {
+		fputs("null", out);
+	}
+	fputs(",\"end\":", out);
 	json_end(out, o);
 	fputs(",\"suspected_leaks\":[", out);
 	for (i = 0; i < o->nsus; i++) {

@@ -46,6 +46,8 @@
 #include "pprof.h"
 #include "procmaps.h"
 #include "procmem.h"
+#include "procstat.h"
+#include "purge.h"
 #include "profile.h"
 #include "report.h"
 #include "debugfind.h"
@@ -131,6 +133,11 @@ struct session {
 	bool have_mem;
 	struct ring_buffer *events;	/* the target's forks and execs */
 	uint64_t unprobed;	/* children whose breakpoints went */
+	uint64_t exec_ns;	/* an exec to act on: when (BPF clock) */
+	bool cmd_execd;		/* -- COMMAND: its own first exec seen */
+	bool gate_waiting;	/* -- COMMAND ran exec: the gate stops it */
+	bool probe_pending;	/* -p ran exec: probe its new allocator */
+	struct exec_note execs;	/* the target's execs, for reports */
 };
 
 static void die_usage(const char *fmt, ...)
@@ -660,12 +667,18 @@ static int open_and_load(struct session *s)
 {
 	LIBBPF_OPTS(bpf_object_open_opts, oo, .btf_custom_path = s->o.btf);
 	struct heaptrail_bpf *skel;
+	uint64_t start;
+	int err;
 
 	skel = heaptrail_bpf__open_opts(&oo);
 	if (!skel)
 		return -errno;
 	s->skel = skel;
 	skel->rodata->targ_tgid = s->o.pid;
+	err = proc_start_ticks(s->o.pid, &start);
+	if (err)
+		return err;
+	skel->rodata->targ_start = start;
 	set_pid_namespace(skel);
 	if (s->links.multi)
 		prepare_uprobe_multi(skel);
@@ -683,6 +696,7 @@ static int open_and_load(struct session *s)
 				  !s->o.faults && s->links.session);
 	bpf_program__set_autoload(skel->progs.start_gate,
 				  !s->o.faults || s->child);
+	skel->rodata->gate_exec = !!s->child;
 	bpf_program__set_autoload(skel->progs.fault_user, s->o.faults);
 	bpf_program__set_autoload(skel->progs.fault_kernel, s->o.faults);
 	bpf_program__set_autoload(skel->progs.fault_exec, s->o.faults);
@@ -785,6 +799,7 @@ static void report(struct session *s, bool final)
 		.min_size = s->o.min_size,
 		.max_size = s->o.max_size,
 		.forks = s->skel->bss->forks_seen,
+		.exec = &s->execs,
 	};
 	struct leak_suspect *sus = NULL;
 	struct age_row *ages = NULL;
@@ -874,6 +889,80 @@ static void report(struct session *s, bool final)
 	profile_free(&p);
 }
 
+/*
+ * In command mode the probes went on libc before exec. If the program
+ * turns out to allocate from a replacement (LD_PRELOAD, or linked), probe
+ * that too: its malloc interposes libc's.
+ */
+static void probe_replacement(struct session *s)
+{
+	const struct pmap *lp = find_allocator(&s->sym.maps);
+	const struct sym_mod *m;
+	char path[128];
+
+	/* probed already (libc at attach, or before an exec: the kernel
+	 * puts the probes in each new mapping of the file) */
+	if (!lp || attach_probes_file(&s->links, makedev(lp->dev_major,
+							 lp->dev_minor),
+				      lp->inode))
+		return;
+	m = symbolizer_module(&s->sym, lp);
+	if (!m || !m->img)
+		return;
+	pmap_file_path(s->o.pid, lp, path, sizeof(path));
+	if (attach_allocators(s->skel, s->o.pid, path, m->img, &s->links)) {
+		fprintf(stderr, "heaptrail: cannot probe %s: its allocations are not traced\n",
+			lp->path);
+		return;
+	}
+	snprintf(s->alloc_lib, sizeof(s->alloc_lib), "%s", lp->path);
+	if (s->execs.n)
+		fprintf(stderr, "heaptrail: PID %d's new program allocates from %s: probed\n",
+			s->o.pid, lp->path);
+}
+
+/*
+ * The command stopped at the start gate, before its main: its libraries
+ * are mapped. Place their unwind rows and probe its allocator, resume it.
+ */
+static void gate_passed(struct session *s)
+{
+	read_comm(s->o.pid, s->comm, sizeof(s->comm));
+	read_cmdline(s->o.pid, s->cmdline, sizeof(s->cmdline));
+	if (!symbolizer_refresh(&s->sym)) {
+		sync_unwind(s);
+		if (!s->o.faults)
+			probe_replacement(s);
+	}
+	kill(s->child, SIGCONT);
+}
+
+/*
+ * SIGCHLD from the command: stopped at the start gate again after an
+ * exec (resumed once its new program is probed), or gone (true). A stop
+ * of anyone else's making is left alone.
+ */
+static bool command_changed(struct session *s)
+{
+	pid_t r;
+	int st;
+
+	r = waitpid(s->child, &st, WUNTRACED | WNOHANG);
+	if (r != s->child)
+		return false;
+	if (WIFSTOPPED(st)) {
+		if (WSTOPSIG(st) == SIGSTOP && s->gate_waiting) {
+			s->gate_waiting = false;
+			gate_passed(s);
+		}
+		return false;
+	}
+	s->status = st;
+	s->gone = true;
+	s->gone_ms = monotonic_ms();
+	return true;
+}
+
 /* Has the target exited? Reaps it when it is our child. */
 static bool target_gone(struct session *s)
 {
@@ -900,8 +989,59 @@ static int on_event(void *ctx, void *data, size_t len)
 				"heaptrail: PID %d forked PID %u: %d breakpoints taken out of it%s%s\n",
 				s->o.pid, e->pid, n > 0 ? n : 0,
 				n < 0 ? ": " : "", n < 0 ? strerror(-n) : "");
+	} else if (e->type == HT_EV_EXEC) {
+		s->exec_ns = e->ts;	/* acted on once the ring is drained */
 	}
 	return 0;
+}
+
+/*
+ * The target ran exec: its old program's allocations cannot be freed any
+ * more and its stacks would be named from the new program's mappings.
+ * Drop them, and start the history, memory baseline and names afresh.
+ * The allocator probes stay: the kernel places them in the new program
+ * when it maps the same library. (-- COMMAND's own first exec, the one
+ * that starts the command, is no such event.)
+ */
+static void exec_reset(struct session *s)
+{
+	struct exec_note *x = &s->execs;
+	int err;
+
+	if (s->child && !s->cmd_execd) {
+		s->cmd_execd = true;
+		return;
+	}
+	/* BPF re-armed the start gate: the new program stops before main;
+	 * under -p its allocator is looked for at the next refreshes */
+	s->gate_waiting = s->child && s->skel->rodata->gate_exec;
+	s->probe_pending = !s->child && !s->o.faults;
+	x->n++;
+	x->at_s = (monotonic_ms() - s->start_ms) / 1000.0;
+	snprintf(x->old_comm, sizeof(x->old_comm), "%s", s->comm);
+	err = purge_image(bpf_map__fd(s->skel->maps.allocs),
+			  bpf_map__fd(s->skel->maps.mappings),
+			  bpf_map__fd(s->skel->maps.aggs), s->skel->bss->image,
+			  s->exec_ns, &x->dropped);
+	if (err)
+		fprintf(stderr, "heaptrail: cannot drop the old program's allocations: %s\n",
+			strerror(-err));
+	aggsync_free(&s->agg);
+	err = aggsync_init(&s->agg, bpf_map__fd(s->skel->maps.aggs),
+			   bpf_map__fd(s->skel->maps.changed),
+			   &s->skel->data->agg_gen, &s->skel->bss->changes_lost);
+	if (err)
+		fprintf(stderr, "heaptrail: cannot read the BPF change ring: %s\n",
+			strerror(-err));
+	trend_free(&s->trend);
+	s->npending = 0;
+	s->have_mem = false;	/* growth counts from the new program */
+	read_comm(s->o.pid, s->comm, sizeof(s->comm));
+	read_cmdline(s->o.pid, s->cmdline, sizeof(s->cmdline));
+	fprintf(stderr, "heaptrail: PID %d ran exec: now %s; what %s held is dropped\n",
+		s->o.pid, s->comm, x->old_comm);
+	if (!symbolizer_refresh(&s->sym))
+		sync_unwind(s);
 }
 
 static void run(struct session *s)
@@ -926,14 +1066,22 @@ static void run(struct session *s)
 		if (end && end < wake)
 			wake = end;
 		n = poll(pf, s->pidfd >= 0 ? 3 : 2, wake > now ? wake - now : 0);
+		/* an exec's event before the gate stop that follows it */
+		if (n > 0 && (pf[1].revents & POLLIN))
+			ring_buffer__consume(s->events);
+		if (s->exec_ns) {
+			exec_reset(s);
+			s->exec_ns = 0;
+		}
 		if (n > 0 && (pf[0].revents & POLLIN)) {
 			struct signalfd_siginfo si;
 
-			if (read(s->sigfd, &si, sizeof(si)) > 0)
+			if (read(s->sigfd, &si, sizeof(si)) > 0 &&
+			    si.ssi_signo != SIGCHLD)
+				return;
+			if (command_changed(s))
 				return;
 		}
-		if (n > 0 && (pf[1].revents & POLLIN))
-			ring_buffer__consume(s->events);
 		if ((n > 0 && (pf[2].revents & POLLIN)) ||
 		    (s->pidfd < 0 && target_gone(s))) {
 			target_gone(s);
@@ -947,8 +1095,14 @@ static void run(struct session *s)
 			next_mem = now + MEM_MS;
 		}
 		if (now >= next_refresh) {
-			if (!symbolizer_refresh(&s->sym))
+			if (!symbolizer_refresh(&s->sym)) {
 				sync_unwind(s);
+				if (s->probe_pending &&
+				    find_allocator(&s->sym.maps)) {
+					s->probe_pending = false;
+					probe_replacement(s);
+				}
+			}
 			sample_now(s);
 			next_refresh = now + REFRESH_MS;
 		}
@@ -959,30 +1113,6 @@ static void run(struct session *s)
 			next_report += s->o.interval * 1000;
 		}
 	}
-}
-
-/*
- * In command mode the probes went on libc before exec. If the program
- * turns out to allocate from a replacement (LD_PRELOAD, or linked), probe
- * that too: its malloc interposes libc's.
- */
-static void probe_replacement(struct session *s)
-{
-	const struct pmap *lp = find_allocator(&s->sym.maps);
-	const struct sym_mod *m;
-	char path[128];
-
-	if (!lp || find_libc(&(struct pmaps){ (struct pmap *)lp, 1 }))
-		return;
-	m = symbolizer_module(&s->sym, lp);
-	if (!m || !m->img)
-		return;
-	pmap_file_path(s->o.pid, lp, path, sizeof(path));
-	if (attach_allocators(s->skel, s->o.pid, path, m->img, &s->links))
-		fprintf(stderr, "heaptrail: cannot probe %s: its allocations are not traced\n",
-			lp->path);
-	else
-		snprintf(s->alloc_lib, sizeof(s->alloc_lib), "%s", lp->path);
 }
 
 /* In command mode: let the child run until libc is mapped, then resume it. */
@@ -1012,14 +1142,7 @@ static int start_child(struct session *s, int gate_fd, int errfd)
 		}
 		usleep(1000);
 	}
-	read_comm(s->o.pid, s->comm, sizeof(s->comm));
-	read_cmdline(s->o.pid, s->cmdline, sizeof(s->cmdline));
-	if (!symbolizer_refresh(&s->sym)) {
-		sync_unwind(s);
-		if (!s->o.faults)
-			probe_replacement(s);
-	}
-	kill(s->child, SIGCONT);
+	gate_passed(s);
 	return 0;
 }
 
@@ -1254,6 +1377,8 @@ int main(int argc, char **argv)
 	sigaddset(&mask, SIGINT);
 	sigaddset(&mask, SIGTERM);
 	sigaddset(&mask, SIGHUP);
+	if (s.o.cmd)	/* the command stopped at a start gate, or gone */
+		sigaddset(&mask, SIGCHLD);
 	sigprocmask(SIG_BLOCK, &mask, NULL);
 	s.sigfd = signalfd(-1, &mask, SFD_CLOEXEC);
 

@@ -149,6 +149,14 @@ static void print_lifecycle(FILE *out, const struct report_opts *o)
 			"forks: %" PRIu64 " child process%s since attach, not traced: %s allocations are not counted\n",
 			o->forks, o->forks == 1 ? "" : "es",
 			o->forks == 1 ? "its" : "their");
+	if (o->exec && o->exec->n)
+		fprintf(out,
+			"exec: PID %d ran exec%s at +%.1f s (was %s): %" PRId64
+			" bytes in %" PRId64
+			" allocations of the old program%s dropped; figures count from there\n",
+			o->pid, o->exec->n > 1 ? " again" : "", o->exec->at_s,
+			o->exec->old_comm, o->exec->dropped.live_bytes,
+			o->exec->dropped.live_count, o->exec->n > 1 ? "s" : "");
 	if (o->end == END_WAITED)
 		fprintf(out, "ended: PID %d %s at +%.1f s\n", o->pid,
 			child_status(o->wstatus, how, sizeof(how)), o->end_s);

@@ -12,6 +12,14 @@
 #include "symbolize.h"
 #include "trend.h"
 
+/* The target's execs since attach: the last one's time and old name. */
+struct exec_note {
+	unsigned int n;
+	double at_s;
+	char old_comm[64];
+	struct prof_totals dropped;	/* what the old programs held */
+};
+
 struct report_opts {
 	pid_t pid;
 	const char *comm;
@@ -30,6 +38,7 @@ struct report_opts {
 	uint64_t sample_bytes;		/* --sample: figures are estimates */
 	uint64_t min_size, max_size;	/* sizes traced; 0, ~0: all */
 	uint64_t forks;		/* children the target forked: not traced */
+	const struct exec_note *exec;	/* NULL: none */
 	/* the target's end, in a final report: */
 	enum { END_RUNNING, END_GONE, END_WAITED, END_ENDING } end;
 	int wstatus;		/* END_WAITED: the command's wait status */

@@ -130,3 +130,51 @@ PY
 	last_report | grep -qE '^ended: PID [0-9]+ still running; heaptrail ends it now ' ||
 		fail "-d 1: $(last_report | grep '^ended')"
 }
+
+# exec: what the old program held is dropped (5 x 1000 bytes from
+# old_leak; kept, its stacks would be named from the new program's maps)
+# and said so; the new program is traced exactly from there: as from its
+# start under -- COMMAND (ld.so's mappings and stdout's buffer included)
+test_exec_resets() {
+	local i
+	start_target execleak
+	run_ht -p "$TPID"
+	kill -USR1 "$TPID"
+	wait_for "$TOUT" "^leaked" || fail "target did not leak"
+	kill -USR1 "$TPID"
+	for ((i = 0; i < 100; i++)); do
+		[ "$(grep -c '^ready' "$TOUT")" = 2 ] && break
+		sleep 0.1
+	done
+	trigger_target
+	stop_ht
+	[ "$HRC" = 0 ] || fail "heaptrail exited $HRC"
+	expect_entry encode 50000 50 malloc
+	[ -z "$(entry old_leak)" ] || fail "the old program's leak kept: $(entry old_leak)"
+	last_report | grep -qE '^exec: PID [0-9]+ ran exec at \+[0-9.]+ s \(was target\): 5000 bytes in 5 allocations of the old program dropped; figures count from there$' ||
+		fail "exec line: $(last_report | grep '^exec')"
+	# the same as the new program traced from its start by -- COMMAND
+	local t
+	t=$(total_line)
+	"$HT" -- "$TARGET" encode --now 0 >"$HOUT" 2>/dev/null
+	[ "$t" = "$(total_line)" ] || fail "after exec: $t; from the start: $(total_line)"
+	grep -q "^heaptrail: PID $TPID ran exec: now target; what target held is dropped$" "$HERR" ||
+		fail "no exec line on stderr"
+}
+
+# -- env LD_PRELOAD=jemalloc COMMAND: env's exec starts the program; the
+# start gate stops it again before its main, and the allocator it maps
+# then is probed (before, it ran on jemalloc untraced)
+test_command_exec_probes_new_allocator() {
+	local lib
+	lib=$(ls /usr/lib/x86_64-linux-gnu/libjemalloc.so.2 2>/dev/null) || skip "no libjemalloc2"
+	"$HT" -- env LD_PRELOAD="$lib" "$TARGET" encode --now 0 >"$HOUT" 2>"$HERR"
+	HRC=$?
+	[ "$HRC" = 0 ] || fail "heaptrail exited $HRC"
+	grep -q "^heaptrail: PID [0-9]*'s new program allocates from $lib: probed$" "$HERR" ||
+		fail "jemalloc not probed after the exec"
+	last_report | grep -qE '^exec: PID [0-9]+ ran exec at \+[0-9.]+ s \(was env\): ' ||
+		fail "exec line: $(last_report | grep '^exec')"
+	expect_entry encode 50000 50 malloc
+	total_line | grep -q '= heap 54096 in 51 allocations ' || fail "$(total_line)"
+}

@@ -1,0 +1,89 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * An exec replaces the target's address space: nothing its old program
+ * allocated can be freed any more, and its stacks would be named from
+ * the new program's mappings. The BPF side keys the aggregates of each
+ * program apart (ht_agg_key.image); the loader drops the old ones here.
+ */
+#include <errno.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <bpf/bpf.h>
+
+#include "heaptrail.h"
+#include "purge.h"
+
+/* keys are collected first: deleting the key a walk stands on would
+ * send bpf_map_get_next_key back to the map's start */
+static int collect(int fd, size_t ksz, void **keys, size_t *n)
+{
+	char cur[sizeof(struct ht_agg_key)], next[sizeof(struct ht_agg_key)];
+	size_t cap = 0;
+	void *p = NULL;
+	bool first = true;
+
+	*n = 0;
+	while (!bpf_map_get_next_key(fd, first ? NULL : cur, next)) {
+		if (*n == cap) {
+			void *q = realloc(p, (cap = cap ? 2 * cap : 1024) * ksz);
+
+			if (!q) {
+				free(p);
+				return -ENOMEM;
+			}
+			p = q;
+		}
+		memcpy((char *)p + *n * ksz, next, ksz);
+		memcpy(cur, next, ksz);
+		(*n)++;
+		first = false;
+	}
+	*keys = p;
+	return 0;
+}
+
+static int purge_older(int fd, uint64_t ts_ns)
+{
+	struct ht_alloc v;
+	uint64_t *keys;
+	size_t n, i;
+	int err;
+
+	err = collect(fd, sizeof(*keys), (void **)&keys, &n);
+	if (err)
+		return err;
+	for (i = 0; i < n; i++)
+		if (!bpf_map_lookup_elem(fd, &keys[i], &v) && v.ts < ts_ns)
+			bpf_map_delete_elem(fd, &keys[i]);
+	free(keys);
+	return 0;
+}
+
+int purge_image(int allocs_fd, int mappings_fd, int aggs_fd, uint32_t image,
+		uint64_t ts_ns, struct prof_totals *dropped)
+{
+	struct ht_agg_key *keys;
+	struct ht_agg a;
+	size_t n, i;
+	int err;
+
+	err = purge_older(allocs_fd, ts_ns);
+	if (!err)
+		err = purge_older(mappings_fd, ts_ns);
+	if (!err)
+		err = collect(aggs_fd, sizeof(*keys), (void **)&keys, &n);
+	if (err)
+		return err;
+	for (i = 0; i < n; i++) {
+		if (keys[i].image == image ||
+		    bpf_map_lookup_elem(aggs_fd, &keys[i], &a))
+			continue;
+		dropped->live_bytes += a.live_bytes;
+		dropped->live_count += a.live_count;
+		bpf_map_delete_elem(aggs_fd, &keys[i]);
+	}
+	free(keys);
+	return 0;
+}
