@@ -178,3 +178,36 @@ test_command_exec_probes_new_allocator() {
 	expect_entry encode 50000 50 malloc
 	total_line | grep -q '= heap 54096 in 51 allocations ' || fail "$(total_line)"
 }
+
+# The target is its PID and start time: a process given the same PID once
+# the target has exited (while heaptrail was busy: stopped here) is not
+# traced. Its mmaps and brk used to be counted as the target's.
+test_reused_pid_not_traced() {
+	local old pid i
+	start_target encode
+	run_ht -p "$TPID"
+	trigger_target
+	old=$TPID
+	kill -STOP "$HPID"
+	stop_target
+	for ((i = 0; i < 20; i++)); do
+		echo $((old - 1)) >/proc/sys/kernel/ns_last_pid
+		"$TARGET" maps --now 30 >"$TMPD/new.out" 2>&1 &
+		pid=$!
+		[ "$pid" = "$old" ] && break
+		kill "$pid"
+		wait "$pid"
+	done
+	if [ "$pid" != "$old" ]; then
+		kill -CONT "$HPID"
+		skip "PID $old was not handed out again"
+	fi
+	TPID=$pid	# ended at cleanup
+	wait_for "$TMPD/new.out" "^done" || fail "the new process did not map"
+	kill -CONT "$HPID"
+	wait_for_ht
+	[ "$HRC" = 0 ] || fail "heaptrail exited $HRC"
+	expect_entry encode 50000 50 malloc
+	total_line | grep -q ' + mmap 0 in 0 mappings + brk 0$' ||
+		fail "the new process counted: $(total_line)"
+}
