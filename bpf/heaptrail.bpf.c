@@ -243,6 +243,14 @@ static __always_inline struct tstate *thread_state(void)
 	return t;
 }
 
+/* the [uprobes] page, where the kernel's return trampoline is */
+static __always_inline __u64 xol_page(void)
+{
+	struct task_struct *task = (void *)bpf_get_current_task();
+
+	return BPF_CORE_READ(task, mm, uprobes_state.xol_area, vaddr);
+}
+
 /*
  * Is a call entered at sp inside the allocator call that owns t? Deeper
  * means nested; at the same sp it is a tail call only if the uretprobe
@@ -260,7 +268,9 @@ static __always_inline int inside(const struct tstate *t, __u64 sp)
 		if (sp == t->sp)
 			return 0;
 		bpf_probe_read_user(&ra, sizeof(ra), (void *)t->sp);
-		return ra == t->ret_addr;
+		/* a uretprobe of another tool's (another heaptrail's, on
+		 * the same library) may have put its trampoline there */
+		return ra == t->ret_addr || (ra && ra == xol_page());
 	}
 	if (sp < t->sp)
 		return 1;

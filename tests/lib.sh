@@ -10,11 +10,16 @@ TOUT=$TMPD/target.out
 HOUT=$TMPD/ht.out
 HERR=$TMPD/ht.err
 TPID= HPID= HRC= STATS0=
+EXTRA_PIDS=()	# more processes a test started: SIGTERM at the end
 
 cleanup() {
 	[ -n "$STATS0" ] && echo "$STATS0" >/proc/sys/kernel/bpf_stats_enabled
 	[ -n "$HPID" ] && kill -0 "$HPID" 2>/dev/null && kill -INT "$HPID" && wait "$HPID"
 	[ -n "$TPID" ] && kill -0 "$TPID" 2>/dev/null && kill -TERM "$TPID" && wait "$TPID" 2>/dev/null
+	local p
+	for p in "${EXTRA_PIDS[@]}"; do
+		kill -0 "$p" 2>/dev/null && kill -TERM "$p" && wait "$p" 2>/dev/null
+	done
 	rm -rf "$TMPD"
 }
 trap cleanup EXIT

@@ -163,3 +163,33 @@ test_sample_min_age_weighs() {
 	h=$(last_report | sed -n 's/^#1 .*\[<10s:\([0-9]*\)\].*/\1/p')
 	[ "$h" = "$n" ] || fail "histogram <10s:$h, count $n: $(last_report | grep '^#1 ')"
 }
+
+# Another tracer's return probes on the same libc (here a second
+# heaptrail, tracing another process through uprobe_multi) make the kernel
+# put its trampoline in place of the return address of every call, the
+# ones --sample skips included: the brk glibc makes inside a skipped
+# malloc is still the allocator's. It was counted as the program's (tens
+# of MiB of brk next to leak_bulk's 100 MiB).
+test_sample_skipped_call_under_other_return_probes() {
+	local opid ohpid
+	"$TARGET" encode >"$TMPD/other.out" 2>&1 &
+	opid=$!
+	EXTRA_PIDS+=("$opid")
+	wait_for "$TMPD/other.out" "^ready" || fail "other target did not start"
+	"$HT" -p "$opid" >/dev/null 2>"$TMPD/other.err" &
+	ohpid=$!
+	EXTRA_PIDS=("$ohpid" "$opid")	# the tracer first
+	wait_for "$TMPD/other.err" "uprobe_multi" || fail "other heaptrail: $(cat "$TMPD/other.err")"
+	start_target bulk
+	run_ht -p "$TPID" --sample 524288
+	trigger_target
+	stop_ht
+	stop_target
+	kill -INT "$ohpid"
+	wait "$ohpid"
+	kill -TERM "$opid"
+	wait "$opid" 2>/dev/null
+	grep -q "(session uprobes)" "$HERR" || skip "no session uprobes here"
+	total_line | grep -q ' + brk 0$' || fail "brk of skipped mallocs counted: $(total_line)"
+	[ "$(entry leak_bulk | awk '{print $4}')" = 1 ] || fail "leak_bulk not #1"
+}
