@@ -63,11 +63,11 @@ $(OUT)/heaptrail.skel.h: $(OUT)/heaptrail.bpf.o
 $(OUT)/%.o: user/%.c $(wildcard user/*.h) bpf/heaptrail.h $(OUT)/heaptrail.skel.h | $(OUT)
 	$(CC) $(CFLAGS) -c $< -o $@
 
-# the version is compiled into main.o alone, rebuilt when it changes
+# the version is compiled into options.o alone (--version), rebuilt when it changes
 $(OUT)/version.h: FORCE | $(OUT)
 	@echo '#define HT_VERSION "$(FULL_VERSION)"' > $@.tmp
 	@cmp -s $@.tmp $@ && rm $@.tmp || mv $@.tmp $@
-$(OUT)/main.o: $(OUT)/version.h
+$(OUT)/options.o: $(OUT)/version.h
 FORCE:
 
 $(HEAPTRAIL): $(OUT)/main.o $(USER_OBJ)
@@ -77,6 +77,7 @@ $(HEAPTRAIL): $(OUT)/main.o $(USER_OBJ)
 # ASan and UBSan; libFuzzer itself is Debian's libclang-rt-14-dev. The
 # test_fuzz_* tests run each on its seeds for a bounded time.
 FUZZ_OUT := build-fuzz
+$(FUZZ_OUT)/options.o: $(OUT)/version.h
 FUZZ_CFLAGS := -g -O1 -std=gnu11 -I$(OUT) -Ibpf -Iuser \
 	-fsanitize=address,undefined -fno-sanitize-recover=all
 FUZZ_OBJ := $(patsubst user/%.c,$(FUZZ_OUT)/%.o,$(USER_SRC))

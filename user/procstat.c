@@ -37,3 +37,39 @@ int proc_start_ticks(pid_t pid, uint64_t *ticks)
 	*ticks = strtoull(p + 1, NULL, 10);
 	return 0;
 }
+
+void proc_read_comm(pid_t pid, char *buf, size_t len)
+{
+	char fn[64];
+	FILE *f;
+
+	snprintf(fn, sizeof(fn), "/proc/%d/comm", pid);
+	f = fopen(fn, "re");
+	if (!f || !fgets(buf, len, f))
+		snprintf(buf, len, "?");
+	buf[strcspn(buf, "\n")] = '\0';
+	if (f)
+		fclose(f);
+}
+
+void proc_read_cmdline(pid_t pid, char *buf, size_t len)
+{
+	char fn[64];
+	ssize_t n = 0, i;
+	int fd;
+
+	snprintf(fn, sizeof(fn), "/proc/%d/cmdline", pid);
+	fd = open(fn, O_RDONLY | O_CLOEXEC);
+	if (fd >= 0) {
+		n = read(fd, buf, len - 1);
+		close(fd);
+	}
+	if (n < 0)
+		n = 0;
+	for (i = 0; i < n; i++)
+		if (!buf[i])
+			buf[i] = ' ';
+	while (n > 0 && buf[n - 1] == ' ')
+		n--;
+	buf[n] = '\0';
+}

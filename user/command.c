@@ -1,0 +1,135 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * -- COMMAND: heaptrail starts the command itself, held at a start gate
+ * until the probes are in place, and again after each exec it makes.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "command.h"
+#include "procstat.h"
+#include "session.h"
+#include "util.h"
+
+/* Fork the command, stopped until the probes are in place. */
+int command_spawn(struct session *s, int *gate_fd)
+{
+	int gate[2], errp[2], err = 0;
+	pid_t pid;
+
+	if (pipe2(gate, O_CLOEXEC) || pipe2(errp, O_CLOEXEC))
+		return -errno;
+	pid = fork();
+	if (pid < 0)
+		return -errno;
+	if (!pid) {
+		sigset_t none;
+		char c;
+
+		sigemptyset(&none);
+		sigprocmask(SIG_SETMASK, &none, NULL);
+		close(gate[1]);
+		close(errp[0]);
+		if (read(gate[0], &c, 1) != 1)
+			_exit(127);
+		execvp(s->o.cmd[0], s->o.cmd);
+		err = errno;
+		if (write(errp[1], &err, sizeof(err)) < 0)
+			_exit(127);
+		_exit(127);
+	}
+	close(gate[0]);
+	close(errp[1]);
+	s->child = pid;
+	s->o.pid = pid;
+	*gate_fd = gate[1];
+	/* EOF on errp means exec succeeded: CLOEXEC closed the child's end */
+	return errp[0];
+}
+
+static int exec_result(int errfd)
+{
+	int err = 0;
+	ssize_t n = read(errfd, &err, sizeof(err));
+
+	close(errfd);
+	return n == sizeof(err) ? -err : 0;
+}
+
+/*
+ * The command stopped at the start gate, before its main: its libraries
+ * are mapped. Place their unwind rows and probe its allocator, resume it.
+ */
+static void command_gate_passed(struct session *s)
+{
+	proc_read_comm(s->o.pid, s->comm, sizeof(s->comm));
+	proc_read_cmdline(s->o.pid, s->cmdline, sizeof(s->cmdline));
+	if (!symbolizer_refresh(&s->sym)) {
+		session_sync_unwind(s);
+		if (!s->o.faults)
+			session_probe_replacement(s);
+	}
+	kill(s->child, SIGCONT);
+}
+
+/*
+ * SIGCHLD from the command: stopped at the start gate again after an
+ * exec (resumed once its new program is probed), or gone (true). A stop
+ * of anyone else's making is left alone.
+ */
+bool command_changed(struct session *s)
+{
+	pid_t r;
+	int st;
+
+	r = waitpid(s->child, &st, WUNTRACED | WNOHANG);
+	if (r != s->child)
+		return false;
+	if (WIFSTOPPED(st)) {
+		if (WSTOPSIG(st) == SIGSTOP && s->gate_waiting) {
+			s->gate_waiting = false;
+			command_gate_passed(s);
+		}
+		return false;
+	}
+	s->status = st;
+	s->gone = true;
+	s->gone_ms = monotonic_ms();
+	return true;
+}
+
+/* In command mode: let the child run until libc is mapped, then resume it. */
+int command_start(struct session *s, int gate_fd, int errfd)
+{
+	int st, err, i;
+
+	s->skel->bss->gate_armed = 1;
+	if (write(gate_fd, "g", 1) != 1)
+		return -errno;
+	close(gate_fd);
+	err = exec_result(errfd);
+	if (err) {
+		waitpid(s->child, &st, 0);
+		return err;
+	}
+	for (i = 0; i < 2000; i++) {
+		pid_t r = waitpid(s->child, &st, WUNTRACED | WNOHANG);
+
+		if (r == s->child && WIFSTOPPED(st))
+			break;
+		if (r == s->child) {	/* exited before main */
+			s->gone = true;
+			s->gone_ms = monotonic_ms();
+			s->status = st;
+			return 0;
+		}
+		usleep(1000);
+	}
+	command_gate_passed(s);
+	return 0;
+}

@@ -1,0 +1,327 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * One trace session: its BPF object, probes, symbolizer and unwind rows,
+ * and what changes them while the target runs (libraries loaded, exec).
+ */
+#define _GNU_SOURCE
+#include <ctype.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "forks.h"
+#include "procstat.h"
+#include "purge.h"
+#include "session.h"
+#include "tracefs.h"
+#include "util.h"
+
+void session_init_symbolizer(struct session *s)
+{
+	int i;
+
+	symbolizer_init(&s->sym, s->o.pid);
+	symbolizer_set_demangle(&s->sym, !s->o.no_demangle);
+	for (i = 0; i < s->o.ndebug_dirs; i++)
+		symbolizer_add_debug_dir(&s->sym, s->o.debug_dirs[i]);
+}
+
+/*
+ * Where the allocator's free() is mapped in the target, for the BPF side:
+ * what it maps from inside free() is the allocator's (see walked_in_free).
+ */
+static void set_free_range(struct session *s)
+{
+	const struct pmap *lp = find_allocator(&s->sym.maps);
+	const struct sym_mod *m = lp ? symbolizer_module(&s->sym, lp) : NULL;
+	const struct elf_sym *sym;
+	uint64_t vaddr, off;
+	size_t i;
+
+	if (!m || !m->img || elf_img_sym_addr(m->img, "free", &vaddr) ||
+	    !(sym = elf_img_sym_at(m->img, vaddr)) || sym->addr != vaddr ||
+	    elf_img_vaddr_to_off(m->img, vaddr, &off))
+		return;
+	for (i = 0; i < s->sym.maps.n; i++) {
+		const struct pmap *pm = &s->sym.maps.v[i];
+
+		if (pm->inode != lp->inode || !pm->exec || off < pm->pgoff ||
+		    off >= pm->pgoff + (pm->end - pm->start))
+			continue;
+		s->skel->bss->free_hi = 0;	/* never a half-written range */
+		s->skel->bss->free_lo = pm->start + off - pm->pgoff;
+		s->skel->bss->free_hi = s->skel->bss->free_lo + sym->size;
+		return;
+	}
+}
+
+/* Write new unwind rows and the current module placement to BPF. */
+void session_sync_unwind(struct session *s)
+{
+	bool moved;
+
+	unwind_scan(&s->unw, &s->sym, s->o.pid, s->o.unwind);
+	if (unwind_sync(&s->unw, &s->sym, bpf_map__fd(s->skel->maps.urows),
+			bpf_map__fd(s->skel->maps.modules), s->rows_cap, &moved))
+		fprintf(stderr,
+			"heaptrail: no room for the unwind rows of a library loaded since attach: its frames fall back to frame pointers\n");
+	/* the BPF side's cached rows are stale once modules moved */
+	if (moved)
+		__atomic_add_fetch(&s->skel->bss->unwind_gen, 1, __ATOMIC_SEQ_CST);
+	if (!s->o.faults)
+		set_free_range(s);
+}
+
+/* How deep heaptrail's PID namespace is: NSpid has one PID a level. */
+static unsigned int pidns_level(void)
+{
+	FILE *f = fopen("/proc/self/status", "re");
+	char line[256];
+	unsigned int n = 0;
+
+	if (!f)
+		return 0;
+	while (fgets(line, sizeof(line), f)) {
+		char *p = line + 6;
+
+		if (strncmp(line, "NSpid:", 6))
+			continue;
+		for (; *p; p++)
+			if (isdigit((unsigned char)*p) &&
+			    (p[-1] == ' ' || p[-1] == '\t'))
+				n++;
+	}
+	fclose(f);
+	return n ? n - 1 : 0;
+}
+
+/* PIDs given to heaptrail are those of its own PID namespace. */
+static void set_pid_namespace(struct heaptrail_bpf *skel)
+{
+	const unsigned long init_ino = 0xEFFFFFFCUL;	/* PROC_PID_INIT_INO */
+	struct stat st;
+
+	if (stat("/proc/self/ns/pid", &st) || st.st_ino == init_ino)
+		return;
+	skel->rodata->pidns_dev = st.st_dev;
+	skel->rodata->pidns_ino = st.st_ino;
+	skel->rodata->pidns_level = pidns_level();
+}
+
+/*
+ * Room for each stack's key twice (queued in one generation, again in
+ * the next before the loader drains): 24 bytes a record. Past 16 MiB an
+ * overflow costs one full read, not a wrong figure.
+ */
+static unsigned long change_ring_size(unsigned long max_stacks)
+{
+	unsigned long need = 2 * max_stacks * 24, sz = 1UL << 16;
+
+	while (sz < need && sz < 1UL << 24)
+		sz <<= 1;
+	return sz;
+}
+
+int session_load(struct session *s)
+{
+	LIBBPF_OPTS(bpf_object_open_opts, oo, .btf_custom_path = s->o.btf);
+	struct heaptrail_bpf *skel;
+	uint64_t start;
+	int err;
+
+	skel = heaptrail_bpf__open_opts(&oo);
+	if (!skel)
+		return -errno;
+	s->skel = skel;
+	skel->rodata->targ_tgid = s->o.pid;
+	err = proc_start_ticks(s->o.pid, &start);
+	if (err)
+		return err;
+	skel->rodata->targ_start = start;
+	set_pid_namespace(skel);
+	if (s->links.multi)
+		prepare_uprobe_multi(skel);
+	/* one mode's programs only: --faults loads no uprobe program */
+	skel->rodata->faults_mode = s->o.faults;
+	skel->rodata->sample_bytes = s->o.sample;
+	skel->rodata->min_size = s->o.min_size;
+	skel->rodata->max_size = s->o.max_size;
+	skel->rodata->session_mode = s->links.session;
+	bpf_program__set_autoload(skel->progs.alloc_enter,
+				  !s->o.faults && !s->links.session);
+	bpf_program__set_autoload(skel->progs.alloc_exit,
+				  !s->o.faults && !s->links.session);
+	bpf_program__set_autoload(skel->progs.alloc_session,
+				  !s->o.faults && s->links.session);
+	bpf_program__set_autoload(skel->progs.start_gate,
+				  !s->o.faults || s->child);
+	skel->rodata->gate_exec = !!s->child;
+	bpf_program__set_autoload(skel->progs.fault_user, s->o.faults);
+	bpf_program__set_autoload(skel->progs.fault_kernel, s->o.faults);
+	bpf_program__set_autoload(skel->progs.fault_exec, s->o.faults);
+	/* bpf_loop runs at most 1 << 23 times */
+	skel->rodata->page_walk_max = s->o.max_allocs < (1UL << 23) ?
+				      s->o.max_allocs : 1UL << 23;
+	bpf_program__set_autoload(skel->progs.madvise_enter, s->o.faults);
+	bpf_program__set_autoload(skel->progs.madvise_exit, s->o.faults);
+	bpf_map__set_max_entries(skel->maps.allocs, s->o.max_allocs);
+	bpf_map__set_max_entries(skel->maps.stacks, s->o.max_stacks);
+	/* and room for stack 0 of every kind: what did not fit */
+	bpf_map__set_max_entries(skel->maps.aggs, s->o.max_stacks + HT_NKINDS);
+	bpf_map__set_max_entries(skel->maps.changed, change_ring_size(s->o.max_stacks));
+	bpf_map__set_max_entries(skel->maps.mappings, s->o.max_mappings);
+	s->rows_cap = s->unw.nrows + ROW_HEADROOM;
+	bpf_map__set_max_entries(skel->maps.urows, s->rows_cap);
+	return heaptrail_bpf__load(skel);
+}
+
+/*
+ * In command mode the probes went on libc before exec. If the program
+ * turns out to allocate from a replacement (LD_PRELOAD, or linked), probe
+ * that too: its malloc interposes libc's.
+ */
+void session_probe_replacement(struct session *s)
+{
+	const struct pmap *lp = find_allocator(&s->sym.maps);
+	const struct sym_mod *m;
+	char path[128];
+
+	/* probed already (libc at attach, or before an exec: the kernel
+	 * puts the probes in each new mapping of the file) */
+	if (!lp || attach_probes_file(&s->links, makedev(lp->dev_major,
+							 lp->dev_minor),
+				      lp->inode))
+		return;
+	m = symbolizer_module(&s->sym, lp);
+	if (!m || !m->img)
+		return;
+	pmap_file_path(s->o.pid, lp, path, sizeof(path));
+	if (attach_allocators(s->skel, s->o.pid, path, m->img, &s->links)) {
+		fprintf(stderr, "heaptrail: cannot probe %s: its allocations are not traced\n",
+			lp->path);
+		return;
+	}
+	snprintf(s->alloc_lib, sizeof(s->alloc_lib), "%s", lp->path);
+	if (s->execs.n)
+		fprintf(stderr, "heaptrail: PID %d's new program allocates from %s: probed\n",
+			s->o.pid, lp->path);
+}
+
+/* The target forked or exec'd: told by BPF as it happens. */
+int session_on_event(void *ctx, void *data, size_t len)
+{
+	struct session *s = ctx;
+	const struct ht_event *e = data;
+	int n;
+
+	if (len < sizeof(*e))
+		return 0;
+	if (e->type == HT_EV_FORK) {
+		n = unprobe_child(e->pid, s->links.sites, s->links.nsites);
+		if (n > 0)
+			s->unprobed++;
+		if (s->o.verbose)
+			fprintf(stderr,
+				"heaptrail: PID %d forked PID %u: %d breakpoints taken out of it%s%s\n",
+				s->o.pid, e->pid, n > 0 ? n : 0,
+				n < 0 ? ": " : "", n < 0 ? strerror(-n) : "");
+	} else if (e->type == HT_EV_EXEC) {
+		s->exec_ns = e->ts;	/* acted on once the ring is drained */
+	}
+	return 0;
+}
+
+/*
+ * The target ran exec: its old program's allocations cannot be freed any
+ * more and its stacks would be named from the new program's mappings.
+ * Drop them, and start the history, memory baseline and names afresh.
+ * The allocator probes stay: the kernel places them in the new program
+ * when it maps the same library. (-- COMMAND's own first exec, the one
+ * that starts the command, is no such event.)
+ */
+void session_exec_reset(struct session *s)
+{
+	struct exec_note *x = &s->execs;
+	int err;
+
+	if (s->child && !s->cmd_execd) {
+		s->cmd_execd = true;
+		return;
+	}
+	/* BPF re-armed the start gate: the new program stops before main;
+	 * under -p its allocator is looked for at the next refreshes */
+	s->gate_waiting = s->child && s->skel->rodata->gate_exec;
+	s->probe_pending = !s->child && !s->o.faults;
+	x->n++;
+	x->at_s = (monotonic_ms() - s->start_ms) / 1000.0;
+	snprintf(x->old_comm, sizeof(x->old_comm), "%s", s->comm);
+	err = purge_image(bpf_map__fd(s->skel->maps.allocs),
+			  bpf_map__fd(s->skel->maps.mappings),
+			  bpf_map__fd(s->skel->maps.aggs), s->skel->bss->image,
+			  s->exec_ns, &x->dropped);
+	if (err)
+		fprintf(stderr, "heaptrail: cannot drop the old program's allocations: %s\n",
+			strerror(-err));
+	aggsync_free(&s->agg);
+	err = aggsync_init(&s->agg, bpf_map__fd(s->skel->maps.aggs),
+			   bpf_map__fd(s->skel->maps.changed),
+			   &s->skel->data->agg_gen, &s->skel->bss->changes_lost);
+	if (err)
+		fprintf(stderr, "heaptrail: cannot read the BPF change ring: %s\n",
+			strerror(-err));
+	trend_free(&s->trend);
+	s->npending = 0;
+	s->have_mem = false;	/* growth counts from the new program */
+	proc_read_comm(s->o.pid, s->comm, sizeof(s->comm));
+	proc_read_cmdline(s->o.pid, s->cmdline, sizeof(s->cmdline));
+	fprintf(stderr, "heaptrail: PID %d ran exec: now %s; what %s held is dropped\n",
+		s->o.pid, s->comm, x->old_comm);
+	if (!symbolizer_refresh(&s->sym))
+		session_sync_unwind(s);
+}
+
+/* On failure *what says which step failed, for the one error line. */
+int session_attach(struct session *s, const char *libc_path,
+			 const struct elf_img *libc, const char **what)
+{
+	uint64_t vaddr, off;
+	int err;
+
+	err = tracefs_ensure(what);
+	if (err)
+		return err;
+	*what = "syscall tracepoints (mmap, munmap, mremap, brk)";
+	err = attach_syscalls(s->skel, &s->links);
+	if (err)
+		return err;
+	/* --faults: no allocator probes; in command mode the one-shot start
+	 * gate below still places the unwind rows before main runs */
+	*what = "allocator uprobes";
+	if (!s->o.faults)
+		err = attach_allocators(s->skel, s->o.pid, libc_path, libc,
+					&s->links);
+	if (err || !s->child)
+		return err;
+	if (elf_img_sym_addr(libc, "__libc_start_main", &vaddr) ||
+	    elf_img_vaddr_to_off(libc, vaddr, &off))
+		return 0;
+	{
+		LIBBPF_OPTS(bpf_uprobe_opts, uo);
+		struct bpf_link *l = bpf_program__attach_uprobe_opts(
+			s->skel->progs.start_gate, s->o.pid, libc_path, off, &uo);
+
+		if (!libbpf_get_error(l) && s->links.n < ATTACH_MAX_LINKS) {
+			s->links.links[s->links.n++] = l;
+			attach_note_sites(&s->links, libc_path, &off, 1);
+		}
+	}
+	return 0;
+}

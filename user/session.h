@@ -1,0 +1,92 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+#ifndef HT_SESSION_H
+#define HT_SESSION_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <sys/types.h>
+
+#include "aggsync.h"
+#include "attach.h"
+#include "elfimg.h"
+#include "heaptrail.skel.h"
+#include "options.h"
+#include "outfile.h"
+#include "procmem.h"
+#include "report.h"
+#include "stackcache.h"
+#include "symbolize.h"
+#include "trend.h"
+#include "unwind.h"
+
+#define REFRESH_MS 1000	/* how often the target's maps are re-read */
+/*
+ * How often the process's memory is read: a command that ends within a
+ * second had a final report with the memory of its start (the kernel
+ * frees it before the exit can be seen). One read costs about 30 us.
+ */
+#define MEM_MS 100
+#define ROW_HEADROOM 262144	/* unwind rows for libraries loaded later */
+
+struct session {
+	struct opts o;
+	struct heaptrail_bpf *skel;
+	struct attach links;
+	struct symbolizer sym;
+	struct unwind_table unw;
+	size_t rows_cap;	/* size of the BPF rows array */
+	char comm[64];
+	char cmdline[512];
+	char alloc_lib[256];	/* a replacement allocator probed at the gate */
+	bool write_failed;	/* an output file could not be written */
+	pid_t child;		/* the command we started, or 0 */
+	int pidfd;
+	int sigfd;
+	uint64_t start_ms;
+	bool gone;		/* the target has exited */
+	uint64_t gone_ms;	/* when heaptrail saw it gone */
+	int status;		/* the command's wait status, once gone */
+	struct aggsync agg;	/* copy of the BPF aggregates */
+	struct written folded_files, pprof_files;	/* for --keep */
+	FILE *out;		/* the reports: stdout, or -o FILE */
+	struct stackcache frames;	/* frames of the stacks seen */
+	struct trend trend;	/* per-stack history, for leak ranking */
+	struct ht_agg_key *pending;	/* changed since the last trend point */
+	size_t npending, pcap;
+	uint64_t last_sample_ms;
+	struct proc_mem mem0, mem;	/* at attach, and last read */
+	bool have_mem;
+	struct ring_buffer *events;	/* the target's forks and execs */
+	uint64_t unprobed;	/* children whose breakpoints went */
+	uint64_t exec_ns;	/* an exec to act on: when (BPF clock) */
+	bool cmd_execd;		/* -- COMMAND: its own first exec seen */
+	bool gate_waiting;	/* -- COMMAND ran exec: the gate stops it */
+	bool probe_pending;	/* -p ran exec: probe its new allocator */
+	struct exec_note execs;	/* the target's execs, for reports */
+};
+
+void session_init_symbolizer(struct session *s);
+/* Open the BPF object sized and configured for s->o, and load it. */
+int session_load(struct session *s);
+/*
+ * Syscall tracepoints, allocator probes on libc_path and, for a command,
+ * its start gate. On failure *what names the step, for the error line.
+ */
+int session_attach(struct session *s, const char *libc_path,
+		   const struct elf_img *libc, const char **what);
+/* Write new unwind rows and the current module placement to BPF. */
+void session_sync_unwind(struct session *s);
+/* Probe the allocator the target now maps, if it is not probed yet. */
+void session_probe_replacement(struct session *s);
+/* ring_buffer callback: the target forked or ran exec. */
+int session_on_event(void *ctx, void *data, size_t len);
+/* Act on an exec: drop the old program's state, start afresh. */
+void session_exec_reset(struct session *s);
+
+/* run.c: the report loop, until a signal, -d or the target's end. */
+void session_run(struct session *s);
+void session_sample_now(struct session *s);
+void session_report(struct session *s, bool final);
+
+#endif
