@@ -228,6 +228,14 @@ int session_on_event(void *ctx, void *data, size_t len)
 		n = unprobe_child(e->pid, s->links.sites, s->links.nsites);
 		if (n > 0)
 			s->unprobed++;
+		/* a child that is gone already needs nothing; any other
+		 * failure leaves children slow, which the user must know */
+		if (n < 0 && n != -ENOENT && n != -ESRCH && !s->unprobe_warned) {
+			s->unprobe_warned = true;
+			fprintf(stderr,
+				"heaptrail: cannot take the breakpoints out of PID %u (a child of %d): %s; the target's children run slower while heaptrail is attached\n",
+				e->pid, s->o.pid, strerror(-n));
+		}
 		if (s->o.verbose)
 			fprintf(stderr,
 				"heaptrail: PID %d forked PID %u: %d breakpoints taken out of it%s%s\n",

@@ -59,6 +59,7 @@ struct session {
 	bool have_mem;
 	struct ring_buffer *events;	/* the target's forks and execs */
 	uint64_t unprobed;	/* children whose breakpoints went */
+	bool unprobe_warned;	/* said once that a child kept them */
 	uint64_t exec_ns;	/* an exec to act on: when (BPF clock) */
 	bool cmd_execd;		/* -- COMMAND: its own first exec seen */
 	bool gate_waiting;	/* -- COMMAND ran exec: the gate stops it */
