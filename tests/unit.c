@@ -14,7 +14,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "diff.h"
+#include "profread.h"
 #include "elfimg.h"
 #include "folded.h"
 #include "outfile.h"
@@ -232,30 +232,30 @@ static int t_fmt_bytes(void)
 	return 0;
 }
 
-static int t_diff_parse_folded(void)
+static int t_profread_folded(void)
 {
 	static const char ok[] = "# heaptrail outstanding bytes: pid=1 time=x 9\n"
 				 "b;malloc 5\r\n\na b;mmap 4096\nb;malloc 7\n"
 				 "c;calloc -3\t\nb;malloc 1";
-	struct diff_stacks s = { 0 };
+	struct prof_stacks s = { 0 };
 
-#define PARSE(text) diff_parse_folded(text, sizeof(text) - 1, &s)
+#define PARSE(text) profread_folded(text, sizeof(text) - 1, &s)
 	CHECK(PARSE(ok) == 0);
-	CHECK(diff_merge(&s) == 0);
+	CHECK(profread_merge(&s) == 0);
 	CHECK(s.n == 3);
 	CHECK(!strcmp(s.v[0].name, "a b;mmap") && s.v[0].bytes == 4096);
 	CHECK(!strcmp(s.v[1].name, "b;malloc") && s.v[1].bytes == 13);
 	CHECK(!strcmp(s.v[2].name, "c;calloc") && s.v[2].bytes == -3);
-	diff_stacks_free(&s);
+	prof_stacks_free(&s);
 	CHECK(PARSE("x 1\ny;malloc\n") == -EBADMSG);
 	CHECK(!strcmp(s.why, "line 2: no byte count"));
-	diff_stacks_free(&s);
+	prof_stacks_free(&s);
 	CHECK(PARSE("x 1\0 2\n") == -EBADMSG);
 	CHECK(PARSE(" 5\n") == -EBADMSG);
 	CHECK(PARSE("x 99999999999999999999\n") == -EBADMSG);
 	CHECK(PARSE("x -\n") == -EBADMSG);
 	CHECK(PARSE("") == 0 && s.n == 0);
-	diff_stacks_free(&s);
+	prof_stacks_free(&s);
 #undef PARSE
 	return 0;
 }
@@ -562,7 +562,7 @@ static const struct {
 	{ "folded_lines", t_folded_lines },
 	{ "atomic_write", t_atomic_write },
 	{ "fmt_bytes", t_fmt_bytes },
-	{ "diff_parse_folded", t_diff_parse_folded },
+	{ "profread_folded", t_profread_folded },
 	{ "sample_tables", t_sample_tables },
 	{ "safe_open", t_safe_open },
 };

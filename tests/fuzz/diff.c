@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * libFuzzer harness: `heaptrail diff`'s readers of folded and pprof files
- * (user/diff.c). The first byte picks the form: 1 gzips the rest first,
- * so that the pprof decoder sees data past the gzip checksum.
+ * libFuzzer harness: `heaptrail diff` and its readers of folded and pprof
+ * files (user/diff.c, user/profread.c). The first byte picks the form: 1
+ * gzips the rest first, so that the pprof decoder sees data past the gzip
+ * checksum.
  */
 #define _GNU_SOURCE
 #include <stdint.h>
