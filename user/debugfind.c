@@ -51,7 +51,9 @@ static void read_sections(int fd, struct link *l)
 		if ((!strcmp(name, ".debug_info") ||
 		     !strcmp(name, ".zdebug_info")) && sh.sh_type != SHT_NOBITS)
 			l->has_dwarf = true;
-		if (strcmp(name, ".gnu_debuglink") || !(d = elf_getdata(scn, NULL)))
+		/* an empty or SHT_NOBITS section has no buffer at all */
+		if (strcmp(name, ".gnu_debuglink") ||
+		    !(d = elf_getdata(scn, NULL)) || !d->d_buf)
 			continue;
 		/* file name, NUL, padding to 4, CRC32 in the file's byte order */
 		n = strnlen(d->d_buf, d->d_size);

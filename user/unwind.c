@@ -13,6 +13,7 @@
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <bpf/bpf.h>
@@ -190,6 +191,7 @@ int unwind_add_file(struct unwind_table *t, const char *path, unsigned int maj,
 	size_t first = t->nrows, nph, i;
 	Dwarf_CFI *cfi, *dbg = NULL;
 	Dwarf *dw = NULL;
+	struct stat st;
 	Elf *elf;
 	int fd, err = 0;
 
@@ -211,14 +213,23 @@ int unwind_add_file(struct unwind_table *t, const char *path, unsigned int maj,
 		err = -ENOENT;
 		goto out;
 	}
+	if (fstat(fd, &st)) {
+		err = -errno;
+		goto out;
+	}
 	for (i = 0; i < nph && !err; i++) {
 		GElf_Phdr ph;
+		uint64_t len;
 
 		if (!gelf_getphdr(elf, i, &ph) || ph.p_type != PT_LOAD ||
-		    !(ph.p_flags & PF_X))
+		    !(ph.p_flags & PF_X) || ph.p_offset >= (uint64_t)st.st_size)
 			continue;
-		err = add_range(t, cfi, dbg, ph.p_vaddr,
-				ph.p_vaddr + ph.p_memsz, first);
+		/* code is in the file: a segment that claims more (a planted
+		 * file's terabyte) would be probed 16 bytes at a time */
+		len = ph.p_filesz < st.st_size - ph.p_offset ?
+			      ph.p_filesz : st.st_size - ph.p_offset;
+		err = add_range(t, cfi, dbg, ph.p_vaddr, ph.p_vaddr + len,
+				first);
 	}
 	if (!err && t->nrows > first)
 		t->files[t->nfiles++] = (struct unwind_file){

@@ -11,7 +11,7 @@ fuzz_run() {
 	[ -x "$bin" ] || skip "no $bin (make fuzz)"
 	cp -r "$ROOT/tests/fuzz/seeds/$1" "$TMPD/corpus"
 	# HPID: ended by the cleanup (SIGINT) if the test is stopped
-	"$bin" -max_total_time="$FUZZ_SECONDS" -timeout=10 -rss_limit_mb=2048 \
+	TMPDIR=$TMPD "$bin" -max_total_time="$FUZZ_SECONDS" -timeout=10 -rss_limit_mb=2048 \
 		-close_fd_mask=3 -artifact_prefix="$TMPD/" "$TMPD/corpus" \
 		>"$TMPD/fuzz.log" 2>&1 &
 	HPID=$!
@@ -30,3 +30,6 @@ fuzz_run() {
 test_fuzz_elf() { fuzz_run elf; }
 test_fuzz_perfmap() { fuzz_run perfmap; }
 test_fuzz_diff() { fuzz_run diff; }
+test_fuzz_unwind() { fuzz_run unwind; }
+test_fuzz_debugfind() { fuzz_run debugfind; }
+test_fuzz_symbolize() { fuzz_run symbolize; }
