@@ -24,6 +24,7 @@
 #include "report.h"
 #include "safeopen.h"
 #include "sample.h"
+#include "stacksyms.h"
 #include "symbolize.h"
 #include "trend.h"
 #include "unwind.h"
@@ -170,9 +171,11 @@ static int t_folded_lines(void)
 	fake_entry(&v[3], 0, 7, 1, HT_CALLOC, a, 0);	/* stack map full */
 	symbolizer_init(&s, getpid());
 	CHECK(symbolizer_refresh(&s) == 0);
+	CHECK(profile_symbolize(&p, &s) == 0);
 	f = open_memstream(&buf, &len);
-	CHECK(folded_fill(f, &p, &s) == 0);
+	CHECK(folded_fill(f, &p) == 0);
 	fclose(f);
+	pc_syms_free(p.syms);
 	CHECK(!strcmp(buf, "[unrecorded stacks];[calloc] 7\n"
 			   "unit_caller;unit_leaf;[malloc] 123\n"
 			   "unit_leaf;[mmap] 4096\n"));

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "folded.h"
+#include "stacksyms.h"
 #include "outfile.h"
 #include "util.h"
 
@@ -26,7 +27,7 @@ static void put_name(FILE *f, const char *s)
 		fputc(*s == ';' ? ':' : *s == '\n' ? ' ' : *s, f);
 }
 
-static char *stack_text(const struct prof_entry *e, struct symbolizer *s)
+static char *stack_text(const struct profile *p, const struct prof_entry *e)
 {
 	char *buf = NULL;
 	size_t len = 0;
@@ -38,8 +39,8 @@ static char *stack_text(const struct prof_entry *e, struct symbolizer *s)
 	if (!e->nips)
 		fputs("[unrecorded stacks];", f);
 	for (i = e->nips - 1; i >= 0; i--) {
-		struct frame v[SYM_MAX_INLINE];
-		int n = symbolizer_frames(s, e->ips[i], true, v, SYM_MAX_INLINE);
+		const struct frame *v;
+		int n = profile_frames(p, e->ips[i], &v);
 
 		/* root first: the function, then what was inlined into it */
 		while (n--) {
@@ -61,7 +62,7 @@ static char *stack_text(const struct prof_entry *e, struct symbolizer *s)
 	return buf;
 }
 
-int folded_fill(FILE *f, const struct profile *p, struct symbolizer *s)
+int folded_fill(FILE *f, const struct profile *p)
 {
 	struct line *v = calloc(p->n ? p->n : 1, sizeof(*v));
 	size_t i, n = 0;
@@ -73,7 +74,7 @@ int folded_fill(FILE *f, const struct profile *p, struct symbolizer *s)
 		if (p->v[i].agg.live_bytes <= 0)
 			continue;
 		v[n].bytes = p->v[i].agg.live_bytes;
-		v[n].stack = stack_text(&p->v[i], s);
+		v[n].stack = stack_text(p, &p->v[i]);
 		if (!v[n++].stack) {
 			err = -ENOMEM;
 			goto out;
@@ -98,33 +99,23 @@ out:
 	return err;
 }
 
-struct fill_arg {
-	const struct folded_meta *m;
-	const struct profile *p;
-	struct symbolizer *s;
-};
-
 /*
  * The folded format has no comments, and flamegraph.pl and difffolded.pl
  * warn about any line that is not a stack: the file holds stacks alone.
  * Who and when are in the file name, the pprof file and the JSON.
  */
-static int fill(FILE *f, void *arg)
+static int fill(FILE *f, void *p)
 {
-	struct fill_arg *a = arg;
-
-	return folded_fill(f, a->p, a->s);
+	return folded_fill(f, p);
 }
 
-int folded_write(const char *target, bool dir, const struct folded_meta *m,
-		 const struct profile *p, struct symbolizer *s, char *out,
+int folded_write(const char *target, bool dir, pid_t pid,
+		 const struct timespec *when, const struct profile *p, char *out,
 		 size_t outlen)
 {
-	struct fill_arg a = { m, p, s };
-
 	if (dir)
-		stamped_path(out, outlen, target, m->pid, &m->when, "folded");
+		stamped_path(out, outlen, target, pid, when, "folded");
 	else
 		snprintf(out, outlen, "%s", target);
-	return atomic_write(out, fill, &a);
+	return atomic_write(out, fill, (void *)p);
 }

@@ -5,6 +5,7 @@
 #include <time.h>
 
 #include "json.h"
+#include "stacksyms.h"
 
 /*
  * Length of the valid UTF-8 sequence at s, 0 if it is not one (a stray
@@ -108,14 +109,15 @@ static void src(FILE *out, const struct frame *f)
 	fprintf(out, ",\"line\":%d", f->line);
 }
 
-static void frames(FILE *out, const struct prof_entry *e, struct symbolizer *s)
+static void frames(FILE *out, const struct profile *p,
+		   const struct prof_entry *e)
 {
 	int j, k;
 
 	fputs("\"frames\":[", out);
 	for (j = 0; j < e->nips; j++) {
-		struct frame v[SYM_MAX_INLINE], *f;
-		int n = symbolizer_frames(s, e->ips[j], true, v, SYM_MAX_INLINE);
+		const struct frame *v, *f;
+		int n = profile_frames(p, e->ips[j], &v);
 
 		f = &v[n - 1];
 		fprintf(out, "%s{\"address\":%" PRIu64 ",\"function\":", j ? "," : "",
@@ -152,7 +154,7 @@ static void frames(FILE *out, const struct prof_entry *e, struct symbolizer *s)
 
 /* One stack of the "stacks" array, of rank i + 1. */
 static void entry(FILE *out, const struct profile *p, size_t i,
-		  struct symbolizer *s, const struct report_opts *o, bool first)
+		  const struct report_opts *o, bool first)
 {
 	const struct prof_entry *e = &p->v[i];
 	int64_t total = profile_total_bytes(p);
@@ -179,7 +181,7 @@ static void entry(FILE *out, const struct profile *p, size_t i,
 				age_bucket_names[b], o->ages[i].hist[b]);
 		fputs("},", out);
 	}
-	frames(out, e, s);
+	frames(out, p, e);
 	fputc('}', out);
 }
 
@@ -275,13 +277,13 @@ void report_json(FILE *out, const struct profile *p, struct symbolizer *s,
 	shown = p->nlive < (size_t)o->top ? p->nlive : (size_t)o->top;
 	fprintf(out, "],\"stacks_total\":%zu,\"stacks\":[", p->nlive);
 	for (i = 0; i < shown; i++)
-		entry(out, p, i, s, o, !i);
+		entry(out, p, i, o, !i);
 	/* suspects below the top, so that every suspect's stack is here */
 	for (i = 0, n = shown; i < o->nsus; i++) {
 		long k = report_find(p, &o->sus[i].key);
 
 		if (k >= (long)shown)
-			entry(out, p, k, s, o, !n++);
+			entry(out, p, k, o, !n++);
 	}
 	fputs("]}\n", out);
 	fflush(out);

@@ -13,6 +13,7 @@
 
 #include "outfile.h"
 #include "pprof.h"
+#include "stacksyms.h"
 
 /* profile.proto field numbers */
 enum {
@@ -152,7 +153,8 @@ static int tab_reserve(struct tab *t)
 
 struct pp {
 	struct pbuf out;
-	struct symbolizer *s;
+	struct symbolizer *s;		/* the mappings */
+	const struct profile *p;	/* its frames */
 	const char **strs;		/* the string table; strs[0] = "" */
 	size_t nstrs, strcap;
 	struct tab str_ids;		/* FNV-1a hash -> string index */
@@ -312,13 +314,13 @@ static uint32_t ip_loc(struct pp *pp, uint64_t ip)
 	const struct pmap *pm = pmaps_find(&s->maps, ip - 1);
 	uint32_t id, map = 0, func[SYM_MAX_INLINE];
 	int line[SYM_MAX_INLINE], n, i, k = 0;
-	struct frame f[SYM_MAX_INLINE];
+	const struct frame *f;
 	bool fresh;
 
 	id = tab_id(pp, &pp->loc_ids, ip - 1, &pp->nlocs, &fresh);
 	if (!fresh)
 		return id;
-	n = symbolizer_frames(s, ip, true, f, SYM_MAX_INLINE);
+	n = profile_frames(pp->p, ip, &f);
 	if (pm) {
 		size_t mi = pm - s->maps.v;
 
@@ -467,7 +469,7 @@ static int gzip_to(FILE *f, const uint8_t *data, size_t len)
 int pprof_fill(FILE *f, const struct profile *p, struct symbolizer *s,
 	       const struct pprof_meta *m)
 {
-	struct pp pp = { .s = s, .strcap = 64 };
+	struct pp pp = { .s = s, .p = p, .strcap = 64 };
 	struct pbuf *b = &pp.out;
 	char num[96];
 	size_t i;

@@ -16,6 +16,7 @@
 #include <bpf/libbpf.h>
 
 #include "profile.h"
+#include "stacksyms.h"
 #include "util.h"
 
 const char *kind_name(uint32_t kind)
@@ -130,8 +131,10 @@ void profile_free(struct profile *p)
 {
 	free(p->v);
 	free(p->frames);
+	pc_syms_free(p->syms);
 	p->v = NULL;
 	p->frames = NULL;
+	p->syms = NULL;
 	p->n = p->nlive = 0;
 }
 

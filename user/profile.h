@@ -29,6 +29,7 @@ struct profile {
 	struct prof_entry *v;
 	size_t n, nlive;
 	uint64_t *frames;	/* where ips point, if the profile owns them */
+	struct pc_syms *syms;	/* frames by return address (stacksyms.c) */
 	struct prof_totals heap, mmap, brk;
 	struct prof_totals faults;	/* --faults: pages first written */
 	uint64_t counters[HT_NCOUNTERS];

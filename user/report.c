@@ -5,6 +5,7 @@
 
 #include "child.h"
 #include "report.h"
+#include "stacksyms.h"
 
 const char *fmt_bytes(double b, char *buf, size_t len)
 {
@@ -46,11 +47,11 @@ static void note_unsym(struct unsym *u, const struct sym_mod *m)
  * "NAME (inlined) FILE:LINE" for each call inlined into it, innermost
  * first.
  */
-static void print_frame(FILE *out, struct symbolizer *s, uint64_t pc,
+static void print_frame(FILE *out, const struct profile *p, uint64_t pc,
 			struct unsym *u)
 {
-	struct frame v[SYM_MAX_INLINE];
-	int n = symbolizer_frames(s, pc, true, v, SYM_MAX_INLINE), i;
+	const struct frame *v;
+	int n = profile_frames(p, pc, &v), i;
 
 	for (i = 0; i < n; i++) {
 		const struct frame *f = &v[i];
@@ -172,20 +173,21 @@ static void print_lifecycle(FILE *out, const struct report_opts *o)
 #define MAX_SUSPECTS 5	/* suspects a report lists */
 
 /* The few frames that tell most: the allocator's own are skipped. */
-static void print_short_stack(FILE *out, const struct prof_entry *e,
-			      struct symbolizer *s)
+static void print_short_stack(FILE *out, const struct profile *p,
+			      const struct prof_entry *e)
 {
 	int j, shown;
 
 	/* C++ operator new is the allocator here, not the leaker */
 	for (j = 0, shown = 0; j < e->nips && shown < 4; j++) {
-		struct frame f;
+		const struct frame *v;
+		int n = profile_frames(p, e->ips[j], &v);
+		const struct frame *f = &v[n - 1];
 
-		symbolizer_resolve(s, e->ips[j], true, &f);
-		if (f.alloc && !shown && j + 1 < e->nips)
+		if (f->alloc && !shown && j + 1 < e->nips)
 			continue;
 		fprintf(out, "%s%s", shown++ ? " < " : " ",
-			f.func ? f.func : f.module ? f.module : "?");
+			f->func ? f->func : f->module ? f->module : "?");
 	}
 }
 
@@ -217,7 +219,7 @@ static void print_suspect(FILE *out, size_t i, const struct leak_suspect *l)
  * allocate without a single free.
  */
 static void print_suspects(FILE *out, const struct profile *p,
-			   struct symbolizer *s, const struct report_opts *o)
+			   const struct report_opts *o)
 {
 	const struct leak_scan *sc = &o->scan;
 	size_t i;
@@ -240,15 +242,14 @@ static void print_suspects(FILE *out, const struct profile *p,
 		print_suspect(out, i, l);
 		if (k >= 0) {
 			fprintf(out, ", stack #%ld:", k + 1);
-			print_short_stack(out, &p->v[k], s);
+			print_short_stack(out, p, &p->v[k]);
 		}
 		fprintf(out, "\n");
 	}
 }
 
 static void print_entry(FILE *out, const struct profile *p, size_t i,
-			struct symbolizer *s, const struct report_opts *o,
-			struct unsym *u)
+			const struct report_opts *o, struct unsym *u)
 {
 	const struct prof_entry *e = &p->v[i];
 	int64_t total = profile_total_bytes(p);
@@ -274,7 +275,7 @@ static void print_entry(FILE *out, const struct profile *p, size_t i,
 	if (!e->nips)
 		fprintf(out, "        [unrecorded stacks] (the stack or aggregate map was full)\n");
 	for (j = 0; j < e->nips; j++)
-		print_frame(out, s, e->ips[j], u);
+		print_frame(out, p, e->ips[j], u);
 }
 
 void report_print(FILE *out, const struct profile *p, struct symbolizer *s,
@@ -307,7 +308,7 @@ void report_print(FILE *out, const struct profile *p, struct symbolizer *s,
 			"sizes: only heap allocations of at least %" PRIu64
 			" bytes are traced\n",
 			o->min_size);
-	print_suspects(out, p, s, o);
+	print_suspects(out, p, o);
 	print_memory(out, p, o);
 	print_lifecycle(out, o);
 	if (o->faults) {
@@ -357,7 +358,7 @@ void report_print(FILE *out, const struct profile *p, struct symbolizer *s,
 		fprintf(out, " (allocations at least %.1f s old)", o->min_age);
 	fprintf(out, ":\n");
 	for (i = 0; i < shown; i++)
-		print_entry(out, p, i, s, o, &u);
+		print_entry(out, p, i, o, &u);
 	/* a suspect is always shown whole, even below the top */
 	for (i = 0, j = 0; i < o->nsus && i < MAX_SUSPECTS; i++) {
 		long k = report_find(p, &o->sus[i].key);
@@ -366,7 +367,7 @@ void report_print(FILE *out, const struct profile *p, struct symbolizer *s,
 			continue;
 		if (!j++)
 			fprintf(out, "suspected leaks below the top %zu:\n", shown);
-		print_entry(out, p, k, s, o, &u);
+		print_entry(out, p, k, o, &u);
 	}
 	print_trailer(out, s, &before, &u);
 	fprintf(out, "\n");

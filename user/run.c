@@ -27,6 +27,7 @@
 #include "pprof.h"
 #include "report.h"
 #include "session.h"
+#include "stacksyms.h"
 #include "util.h"
 
 static void session_read_mem(struct session *s)
@@ -80,7 +81,7 @@ void session_sample_now(struct session *s)
 	sample(s, monotonic_ms());
 }
 
-/* Sample, then a full profile with frames, from the copy. */
+/* Sample, then a full profile with frames, from the copy, to be named. */
 static int read_profile(struct session *s, struct profile *p)
 {
 	uint64_t now = monotonic_ms();
@@ -93,6 +94,8 @@ static int read_profile(struct session *s, struct profile *p)
 	err = stackcache_attach(&s->frames, bpf_map__fd(s->skel->maps.stacks), p);
 	if (!err)
 		err = profile_finish(p, bpf_map__fd(s->skel->maps.counters));
+	if (!err)
+		err = profile_symbolize(p, &s->sym);
 	if (err)
 		profile_free(p);
 	return err;
@@ -159,12 +162,8 @@ void session_report(struct session *s, bool final)
 	/* one time for the report's files: their names match */
 	clock_gettime(CLOCK_REALTIME, &when);
 	if (s->o.folded) {
-		struct folded_meta fm = { s->o.pid, s->comm, s->cmdline,
-					  s->o.interval, s->o.sample,
-					  s->o.faults, when };
-
-		err = folded_write(s->o.folded, s->o.folded_dir, &fm, &p,
-				   &s->sym, path, sizeof(path));
+		err = folded_write(s->o.folded, s->o.folded_dir, s->o.pid,
+				   &when, &p, path, sizeof(path));
 		if (err) {
 			fprintf(stderr, "heaptrail: cannot write %s: %s\n", path,
 				outfile_error(err));

@@ -263,7 +263,6 @@ static bool jit_frame(struct symbolizer *s, uint64_t pc, uint64_t look,
 {
 	const struct perf_sym *ps;
 
-	perfmap_load(&s->perf, s->pid);	/* cheap when unchanged */
 	ps = perfmap_find(&s->perf, look);
 	if (!ps)
 		return false;
@@ -355,6 +354,11 @@ int symbolizer_frames(struct symbolizer *s, uint64_t pc, bool ret,
 	s->st.frames += n;
 	s->st.lookup_ns += now_ns() - t0;
 	return n;
+}
+
+void symbolizer_reload_jit(struct symbolizer *s)
+{
+	perfmap_load(&s->perf, s->pid);	/* cheap when unchanged */
 }
 
 void symbolizer_resolve(struct symbolizer *s, uint64_t pc, bool ret,

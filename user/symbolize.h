@@ -85,6 +85,11 @@ int symbolizer_frames(struct symbolizer *s, uint64_t pc, bool ret,
 const struct sym_mod *symbolizer_module(struct symbolizer *s,
 					const struct pmap *p);
 /* The source file's last path component, "" for NULL. */
+/*
+ * Read the target's JIT map (/tmp/perf-PID.map) again if it changed: the
+ * names of the last reading go.
+ */
+void symbolizer_reload_jit(struct symbolizer *s);
 const char *src_basename(const char *file);
 void symbolizer_free(struct symbolizer *s);
 
