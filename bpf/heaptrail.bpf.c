@@ -243,14 +243,6 @@ static __always_inline struct tstate *thread_state(void)
 	return t;
 }
 
-/* the [uprobes] page, where the kernel's return trampoline is */
-static __always_inline __u64 xol_page(void)
-{
-	struct task_struct *task = (void *)bpf_get_current_task();
-
-	return BPF_CORE_READ(task, mm, uprobes_state.xol_area, vaddr);
-}
-
 /*
  * Is a call entered at sp inside the allocator call that owns t? Deeper
  * means nested; at the same sp it is a tail call only if the uretprobe

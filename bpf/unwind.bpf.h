@@ -77,6 +77,8 @@ struct {
 
 struct walk {
 	struct stack_win *win;
+	__u64 tramp;	/* the uretprobe trampoline, 0 if none */
+	struct return_instance *ri;	/* the next one to stand for it */
 	__u64 win_lo, win_len;	/* user addresses [win_lo, win_lo + win_len) */
 	__u64 pc, sp, bp;
 	__u64 hash;
@@ -231,6 +233,35 @@ static __always_inline const struct ht_urow *lookup_row(struct walk *w,
 	return &e->row;
 }
 
+/* the [uprobes] page, where the kernel's return trampoline is */
+static __always_inline __u64 xol_page(void)
+{
+	struct task_struct *task = (void *)bpf_get_current_task();
+
+	return BPF_CORE_READ(task, mm, uprobes_state.xol_area, vaddr);
+}
+
+/*
+ * A pending uretprobe (another tool's, or another heaptrail's) put the
+ * kernel's trampoline where a return address was; the kernel keeps the
+ * real one in the thread's return instances, newest first, in the order
+ * the walk meets them. A chained instance (a tail call) shares the slot
+ * of the one after it. Without this the stack ends, or splits, there.
+ */
+static __always_inline __u64 real_return(struct walk *w, __u64 ra)
+{
+	struct return_instance *ri = w->ri;
+	int k;
+
+	if (!ra || ra != w->tramp || !ri)
+		return ra;
+	ra = BPF_CORE_READ(ri, orig_ret_vaddr);
+	for (k = 0; k < 8 && ri && BPF_CORE_READ(ri, chained); k++)
+		ri = BPF_CORE_READ(ri, next);
+	w->ri = ri ? BPF_CORE_READ(ri, next) : NULL;
+	return ra;
+}
+
 static long walk_step(__u32 i, struct walk *w)
 {
 	const struct ht_urow *r;
@@ -257,7 +288,7 @@ static long walk_step(__u32 i, struct walk *w)
 			return 1;
 		w->sp = cfa;
 		w->bp = bp;
-		w->pc = ra;
+		w->pc = real_return(w, ra);
 		return 0;
 	}
 
@@ -266,6 +297,7 @@ static long walk_step(__u32 i, struct walk *w)
 		return 1;
 	if (uword(w, bp, &w->bp) || uword(w, bp + 8, &w->pc))
 		return 1;
+	w->pc = real_return(w, w->pc);
 	w->sp = bp + 16;
 	return 0;
 }
@@ -285,6 +317,12 @@ static __always_inline __u64 capture_stack(void *stacks, __u64 pc, __u64 sp,
 	w.st = bpf_map_lookup_elem(&scratch, &zero);
 	if (!w.st)
 		return 0;
+	w.tramp = xol_page();
+	if (w.tramp) {
+		struct task_struct *task = (void *)bpf_get_current_task();
+
+		w.ri = BPF_CORE_READ(task, utask, return_instances);
+	}
 	w.win = bpf_map_lookup_elem(&stackwin, &zero);
 	if (w.win) {
 		/* the stack may end within the window: then up to the end
