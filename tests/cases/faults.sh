@@ -142,3 +142,33 @@ test_faults_static_pid() {
 	[ "$HRC" = 0 ] || fail "heaptrail exited $HRC"
 	grep -q '^mode: page faults' "$HOUT" || fail "no report"
 }
+
+# Another tracer's return probe on malloc (here a second heaptrail's)
+# puts the kernel's trampoline where malloc's return address was: a page
+# fault inside malloc then walked into '[unknown] 0x7fffffffe000' in place
+# of encode. The walker takes the real address from the return instances.
+test_faults_through_other_return_probes() {
+	local lpid ohpid
+	"$ROOT/tests/bin/leaky" 1000 100 60 >/dev/null 2>&1 &
+	lpid=$!
+	EXTRA_PIDS+=("$lpid")
+	"$HT" -p "$lpid" >/dev/null 2>"$TMPD/other.err" &
+	ohpid=$!
+	EXTRA_PIDS=("$ohpid" "$lpid")	# the tracer first
+	wait_for "$TMPD/other.err" "tracing PID" || fail "other heaptrail: $(cat "$TMPD/other.err")"
+	"$HT" --faults -p "$lpid" -d 3 -n 50 >"$HOUT" 2>"$HERR" || fail "heaptrail exited $?"
+	kill -INT "$ohpid"
+	wait "$ohpid"
+	kill -TERM "$lpid"
+	wait "$lpid" 2>/dev/null
+	grep -q '^        \[unknown\]' "$HOUT" &&
+		fail "unknown frames: $(grep -m3 -B3 '^        \[unknown\]' "$HOUT")"
+	last_report | awk '
+		/^#[0-9]+ / { on = 0; next }
+		/^        malloc\+/ { on = 1; next }
+		on == 1 && /^        encode\+0x1c \(leaky\) leaky.c:15$/ { on = 2; next }
+		on == 2 && /^        handle_request\+/ { found = 1 }
+		{ on = 0 }
+		END { exit !found }' ||
+		fail "no fault inside malloc called by encode < handle_request: $(last_report | head -30)"
+}
