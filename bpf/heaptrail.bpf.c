@@ -132,6 +132,49 @@ struct {
 } stacks SEC(".maps");
 
 /*
+ * Reclaim (user/reclaim.c): the loader deletes the aggregates and the
+ * stack of a stack id that holds nothing. A program may have taken that
+ * id, or a pointer to one of its aggregates, just before: so the loader
+ * lists the ids it means to delete in doomed, sets reclaim_phase and
+ * waits an RCU grace period (every program that missed the phase has
+ * ended). From then on, a program that meets a doomed id marks it used
+ * and writes its aggregates into the ledger, never into aggs: the loader
+ * deletes only ids unchanged and unused after the grace period, ends the
+ * phase, waits a second grace period, and then restores the stack of any
+ * id used meanwhile (same id, same frames) and adds the ledger into aggs.
+ * No write can land in a deleted aggregate.
+ */
+volatile __u32 reclaim_phase;
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 1);	/* sized by the loader */
+	__type(key, __u64);
+	__type(value, __u32);	/* 1: used during the phase */
+} doomed SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 1);	/* sized by the loader */
+	__type(key, struct ht_agg_key);
+	__type(value, struct ht_agg);
+} ledger SEC(".maps");
+
+/* Is id listed for deletion in this phase? Then it is used. */
+static __always_inline bool doomed_id(__u64 id)
+{
+	__u32 *used;
+
+	if (!reclaim_phase)
+		return false;
+	used = bpf_map_lookup_elem(&doomed, &id);
+	if (!used)
+		return false;
+	*used = 1;
+	return true;
+}
+
+/*
  * --sample tables, filled by the loader (BPF has no floating point):
  * quantiles of the exponential distribution of mean sample_bytes, and the
  * unbiased weight w(s) = s / (1 - exp(-s / sample_bytes)) of a sampled
@@ -270,12 +313,24 @@ static __always_inline int inside(const struct tstate *t, __u64 sp)
 	return ra != t->ret_addr;
 }
 
+/*
+ * The aggregate to change for (stack, kind), made if missing (a free may
+ * come after the loader reclaimed its stack: the ledger adds its
+ * allocation later). A doomed stack's goes to the ledger (see doomed).
+ */
 static __always_inline struct ht_agg *agg_get(__u64 stack, __u32 kind)
 {
 	struct ht_agg_key k = { .stack = stack, .kind = kind,
 				.image = image };
 	struct ht_agg zero = { .key = k }, *a;
 
+	if (stack && doomed_id(stack)) {
+		a = bpf_map_lookup_elem(&ledger, &k);
+		if (a)
+			return a;
+		bpf_map_update_elem(&ledger, &k, &zero, BPF_NOEXIST);
+		return bpf_map_lookup_elem(&ledger, &k);
+	}
 	a = bpf_map_lookup_elem(&aggs, &k);
 	if (a)
 		return a;
@@ -341,9 +396,7 @@ static __always_inline void agg_add(struct ht_agg *a, __u64 size, __u64 ts)
 static __always_inline void agg_sub(const struct ht_alloc *v, __u64 bytes,
 				    int whole)
 {
-	struct ht_agg_key k = { .stack = v->stack, .kind = v->kind,
-				.image = image };
-	struct ht_agg *a = bpf_map_lookup_elem(&aggs, &k);
+	struct ht_agg *a = agg_get(v->stack, v->kind);
 
 	if (!a)
 		return;
@@ -709,12 +762,10 @@ static long unmap_cb(struct bpf_map *map, __u64 *key, struct ht_alloc *v,
 		bpf_map_delete_elem(&mappings, key);
 	} else if (s < c->lo && c->hi < e) {
 		/* a hole in the middle: the tail becomes a mapping of its own */
-		struct ht_agg_key k = { .stack = v->stack,
-					.kind = v->kind,
-					.image = image };
-		struct ht_agg *a = bpf_map_lookup_elem(&aggs, &k);
+		struct ht_agg *a;
 
 		agg_sub(v, c->hi - c->lo, 0);
+		a = agg_get(v->stack, v->kind);
 		if (a) {
 			__sync_fetch_and_add(&a->live_count, 1);
 			__sync_fetch_and_add(&a->ts_sum_ms, v->ts / 1000000);
@@ -985,6 +1036,69 @@ int thread_exit(void *ctx)
 		__sync_val_compare_and_swap(&s->tid, (__u64)tid, 0);
 	else
 		bpf_map_delete_elem(&threads, &tid);
+	return 0;
+}
+
+/*
+ * Reclaim: the loader runs this once per ledger key after the phase and
+ * its grace period, when nothing writes the ledger any more: the key's
+ * changes made during the phase go into aggs, with atomic adds, as the
+ * probes' own changes go.
+ */
+SEC("syscall")
+int ledger_fold(struct ht_agg_key *ctx)
+{
+	struct ht_agg_key k = *ctx;
+	struct ht_agg *l = bpf_map_lookup_elem(&ledger, &k), v, *a, zero = {};
+
+	if (!l)
+		return 0;
+	v = *l;
+	bpf_map_delete_elem(&ledger, &k);
+	zero.key = k;
+	a = bpf_map_lookup_elem(&aggs, &k);
+	if (!a) {
+		bpf_map_update_elem(&aggs, &k, &zero, BPF_NOEXIST);
+		a = bpf_map_lookup_elem(&aggs, &k);
+	}
+	if (!a) {	/* full: [unrecorded stacks] keeps room */
+		count(HT_C_DROP_AGG);
+		k.stack = 0;
+		zero.key = k;
+		bpf_map_update_elem(&aggs, &k, &zero, BPF_NOEXIST);
+		a = bpf_map_lookup_elem(&aggs, &k);
+		if (!a)
+			return 1;
+	}
+	__sync_fetch_and_add(&a->live_bytes, v.live_bytes);
+	__sync_fetch_and_add(&a->live_count, v.live_count);
+	__sync_fetch_and_add(&a->alloc_bytes, v.alloc_bytes);
+	__sync_fetch_and_add(&a->alloc_count, v.alloc_count);
+	__sync_fetch_and_add(&a->free_bytes, v.free_bytes);
+	__sync_fetch_and_add(&a->free_count, v.free_count);
+	__sync_fetch_and_add(&a->ts_sum_ms, v.ts_sum_ms);
+	agg_touch(a);
+	return 0;
+}
+
+/*
+ * How full the maps are, for every report: the kernel counts each hash
+ * map's elements (Linux 6.6+); the loader runs this and reads map_fill.
+ */
+extern __s64 bpf_map_sum_elem_count(const struct bpf_map *map) __ksym __weak;
+
+__s64 map_fill[HT_NFILLS];
+
+SEC("syscall")
+int fill_levels(void *ctx)
+{
+	if (!bpf_map_sum_elem_count)
+		return 1;
+	map_fill[HT_F_STACKS] = bpf_map_sum_elem_count((void *)&stacks);
+	map_fill[HT_F_AGGS] = bpf_map_sum_elem_count((void *)&aggs);
+	map_fill[HT_F_ALLOCS] = bpf_map_sum_elem_count((void *)&allocs);
+	map_fill[HT_F_MAPPINGS] = bpf_map_sum_elem_count((void *)&mappings);
+	map_fill[HT_F_THREADS] = bpf_map_sum_elem_count((void *)&threads);
 	return 0;
 }
 

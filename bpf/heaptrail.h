@@ -45,6 +45,16 @@ enum ht_counter {
 	HT_NCOUNTERS,
 };
 
+/* Hash maps whose fill level every report shows (bss map_fill). */
+enum ht_fill {
+	HT_F_STACKS,
+	HT_F_AGGS,
+	HT_F_ALLOCS,
+	HT_F_MAPPINGS,
+	HT_F_THREADS,
+	HT_NFILLS,
+};
+
 /* A live heap allocation or a live mapping. */
 struct ht_alloc {
 	__u64 size;

@@ -345,6 +345,8 @@ static __always_inline __u64 capture_stack(void *stacks, __u64 pc, __u64 sp,
 	w.hash = mix(w.hash, w.n);
 	if (!w.hash)
 		w.hash = 1;	/* 0 is reserved for "unknown" */
+	/* before the lookup: the loader may be deleting it (doomed) */
+	doomed_id(w.hash);
 	if (bpf_map_lookup_elem(stacks, &w.hash))
 		return w.hash;
 	err = bpf_map_update_elem(stacks, &w.hash, w.st, BPF_NOEXIST);

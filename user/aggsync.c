@@ -173,7 +173,7 @@ int aggsync_update(struct aggsync *s)
 
 		s->key_reads++;
 		if (bpf_map_lookup_elem(s->aggs_fd, &s->dirty[i], &a))
-			continue;	/* aggregates are never deleted */
+			continue;	/* deleted: a reclaimed stack's ledger */
 		err = apply(s, &s->dirty[i], &a);
 		if (err) {
 			s->primed = false;	/* the copy is behind: start over */
@@ -234,6 +234,26 @@ long aggsync_stale(struct aggsync *s)
 	}
 	aggsync_free(&fresh);
 	return err ? err : stale;
+}
+
+int aggsync_forget(struct aggsync *s, bool (*gone)(void *ctx, uint64_t stack),
+		   void *ctx)
+{
+	size_t i, j = 0;
+
+	for (i = 0; i < s->n; i++)
+		if (!gone(ctx, s->v[i].key.stack))
+			s->v[j++] = s->v[i];
+	if (j == s->n)
+		return 0;
+	s->n = j;
+	keyidx_free(&s->idx);
+	if (s->n && keyidx_reserve(&s->idx, s->n))
+		return -ENOMEM;
+	for (i = 0; i < s->n; i++)
+		if (keyidx_put(&s->idx, &s->v[i].key, i))
+			return -ENOMEM;
+	return 0;
 }
 
 void aggsync_free(struct aggsync *s)

@@ -57,6 +57,13 @@ int aggsync_profile(const struct aggsync *s, uint64_t now_ms,
  * nothing changed since the last update.
  */
 long aggsync_stale(struct aggsync *s);
+/*
+ * Forget the keys whose stack gone() says the loader deleted (reclaim):
+ * the totals keep what they allocated and freed; a key made again later
+ * starts from zero. 0 or -ENOMEM.
+ */
+int aggsync_forget(struct aggsync *s, bool (*gone)(void *ctx, uint64_t stack),
+		   void *ctx);
 void aggsync_free(struct aggsync *s);
 
 #endif

@@ -76,6 +76,24 @@ int keyidx_put(struct keyidx *h, const struct ht_agg_key *k, uint32_t idx)
 	return 0;
 }
 
+int keyidx_rebuild(struct keyidx *h)
+{
+	struct keyidx fresh = {};
+	size_t i, n = 0;
+
+	for (i = 0; i < h->cap; i++)
+		n += !!h->s[i].idx1;
+	if (n && keyidx_reserve(&fresh, n))
+		return -ENOMEM;
+	for (i = 0; i < h->cap; i++)
+		if (h->s[i].idx1)
+			insert(fresh.s, fresh.cap, &h->s[i].key, h->s[i].idx1,
+			       &fresh.n);
+	keyidx_free(h);
+	*h = fresh;
+	return 0;
+}
+
 void keyidx_free(struct keyidx *h)
 {
 	free(h->s);

@@ -28,6 +28,11 @@ long keyidx_find(const struct keyidx *h, const struct ht_agg_key *k);
 int keyidx_put(struct keyidx *h, const struct ht_agg_key *k, uint32_t idx);
 /* Room for n keys without rehashing: 0 or -ENOMEM. */
 int keyidx_reserve(struct keyidx *h, size_t n);
+/*
+ * After the caller zeroed the idx1 of slots to remove (or renumbered
+ * others): hash what is left afresh. 0 or -ENOMEM.
+ */
+int keyidx_rebuild(struct keyidx *h);
 void keyidx_free(struct keyidx *h);
 
 #endif

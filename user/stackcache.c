@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <bpf/bpf.h>
@@ -63,6 +64,46 @@ int stackcache_attach(struct stackcache *c, int stacks_fd, struct profile *p)
 	}
 	free(at);
 	return 0;
+}
+
+int stackcache_forget(struct stackcache *c,
+		      bool (*gone)(void *ctx, uint64_t stack), void *ctx)
+{
+	long *map = malloc((c->nspan + 1) * sizeof(*map));
+	size_t i, n = 0, ns = 0;
+
+	if (!map)
+		return -ENOMEM;
+	/* the index knows each span's stack */
+	for (i = 0; i < c->nspan; i++)
+		map[i] = -1;
+	for (i = 0; i < c->idx.cap; i++) {
+		struct keyidx_slot *sl = &c->idx.s[i];
+
+		if (sl->idx1 && !gone(ctx, sl->key.stack))
+			map[sl->idx1 - 1] = 0;
+	}
+	/* spans keep their order: frames only move down */
+	for (i = 0; i < c->nspan; i++) {
+		struct stack_span sp = c->span[i];
+
+		if (map[i] < 0)
+			continue;
+		memmove(c->ips + n, c->ips + sp.off, sp.nips * sizeof(*c->ips));
+		c->span[ns] = (struct stack_span){ n, sp.nips };
+		map[i] = ns++;
+		n += sp.nips;
+	}
+	for (i = 0; i < c->idx.cap; i++) {
+		struct keyidx_slot *sl = &c->idx.s[i];
+
+		if (sl->idx1)
+			sl->idx1 = map[sl->idx1 - 1] + 1;	/* 0: gone */
+	}
+	free(map);
+	c->n = n;
+	c->nspan = ns;
+	return keyidx_rebuild(&c->idx);
 }
 
 void stackcache_free(struct stackcache *c)

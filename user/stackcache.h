@@ -2,6 +2,7 @@
 #ifndef HT_STACKCACHE_H
 #define HT_STACKCACHE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -25,6 +26,9 @@ struct stackcache {
 
 /* Point each entry of p at its frames (read from stacks_fd if new). */
 int stackcache_attach(struct stackcache *c, int stacks_fd, struct profile *p);
+/* Drop the frames of the stacks gone() says were reclaimed. */
+int stackcache_forget(struct stackcache *c,
+		      bool (*gone)(void *ctx, uint64_t stack), void *ctx);
 void stackcache_free(struct stackcache *c);
 
 #endif

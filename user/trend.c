@@ -146,6 +146,55 @@ int trend_set(struct trend *t, const struct ht_agg_key *k, bool held,
 	return push_change(t, s, bytes);
 }
 
+int trend_forget(struct trend *t, bool (*gone)(void *ctx, uint64_t stack),
+		 void *ctx)
+{
+	long *map = malloc((t->nc + 1) * sizeof(*map));
+	size_t i, j = 0, nc = 0;
+	bool last_kept;
+
+	if (!map)
+		return -ENOMEM;
+	for (i = 0; i < t->nc; i++)
+		map[i] = -1;
+	for (i = 0; i < t->n; i++) {
+		if (gone(ctx, t->v[i].key.stack)) {
+			free(t->v[i].chg);
+			continue;
+		}
+		map[t->v[i].cohort] = 0;
+		t->v[j++] = t->v[i];
+	}
+	if (j == t->n) {
+		free(map);
+		return 0;
+	}
+	t->n = j;
+	last_kept = t->nc && map[t->nc - 1] == 0;
+	for (i = 0; i < t->nc; i++) {
+		if (map[i] < 0) {
+			free(t->c[i].t);
+			continue;
+		}
+		map[i] = nc;
+		t->c[nc++] = t->c[i];
+	}
+	t->nc = nc;
+	for (i = 0; i < t->n; i++)
+		t->v[i].cohort = map[t->v[i].cohort];
+	free(map);
+	/* a birth later in this sample must not join a dropped cohort */
+	if (!last_kept)
+		t->cohort_sample = 0;
+	keyidx_free(&t->idx);
+	if (t->n && keyidx_reserve(&t->idx, t->n))
+		return -ENOMEM;
+	for (i = 0; i < t->n; i++)
+		if (keyidx_put(&t->idx, &t->v[i].key, i))
+			return -ENOMEM;
+	return 0;
+}
+
 size_t trend_points(const struct trend *t, size_t i, struct trend_point *out)
 {
 	const struct trend_series *s = &t->v[i];

@@ -110,6 +110,12 @@ size_t trend_points(const struct trend *t, size_t i, struct trend_point *out);
  */
 int trend_suspects(const struct trend *t, const struct profile *p,
 		   struct leak_suspect **out, size_t *n, struct leak_scan *scan);
+/*
+ * Drop the history of the stacks gone() says were reclaimed, and the
+ * cohorts no series is left in. 0 or -ENOMEM.
+ */
+int trend_forget(struct trend *t, bool (*gone)(void *ctx, uint64_t stack),
+		 void *ctx);
 const char *leak_confidence_name(enum leak_confidence c);
 const char *leak_reason_name(enum leak_reason r);
 void trend_free(struct trend *t);
