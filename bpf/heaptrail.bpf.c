@@ -1098,7 +1098,6 @@ int fill_levels(void *ctx)
 	map_fill[HT_F_AGGS] = bpf_map_sum_elem_count((void *)&aggs);
 	map_fill[HT_F_ALLOCS] = bpf_map_sum_elem_count((void *)&allocs);
 	map_fill[HT_F_MAPPINGS] = bpf_map_sum_elem_count((void *)&mappings);
-	map_fill[HT_F_THREADS] = bpf_map_sum_elem_count((void *)&threads);
 	return 0;
 }
 

@@ -51,7 +51,6 @@ enum ht_fill {
 	HT_F_AGGS,
 	HT_F_ALLOCS,
 	HT_F_MAPPINGS,
-	HT_F_THREADS,
 	HT_NFILLS,
 };
 

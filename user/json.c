@@ -185,6 +185,36 @@ static void entry(FILE *out, const struct profile *p, size_t i,
 	fputc('}', out);
 }
 
+/* ,"maps":{...}: the BPF maps' fill levels and reclaim */
+static void json_fill(FILE *out, const struct map_fill *f)
+{
+	static const char *const names[HT_NFILLS] = {
+		[HT_F_STACKS] = "stacks",
+		[HT_F_AGGS] = "aggregates",
+		[HT_F_ALLOCS] = "live_allocations",
+		[HT_F_MAPPINGS] = "mappings",
+	};
+	int i;
+
+	if (!f) {
+		fputs(",\"maps\":null", out);
+		return;
+	}
+	fputs(",\"maps\":{", out);
+	for (i = 0; i < HT_NFILLS; i++) {
+		fprintf(out, "\"%s\":{\"capacity\":%" PRIu64 ",\"used\":",
+			names[i], f->max[i]);
+		if (f->known)
+			fprintf(out, "%" PRIu64 "},", f->n[i]);
+		else
+			fputs("null},", out);
+	}
+	fprintf(out,
+		"\"reclaimed_stacks\":%" PRIu64 ",\"reclaim_put_back\":%" PRIu64
+		",\"reclaim_passes\":%" PRIu64 "}",
+		f->reclaimed, f->kept, f->passes);
+}
+
 void report_json(FILE *out, const struct profile *p, struct symbolizer *s,
 		 const struct report_opts *o)
 {
@@ -238,6 +268,7 @@ void report_json(FILE *out, const struct profile *p, struct symbolizer *s,
 			(int64_t)(o->mem->anon - o->mem0->anon));
 	else
 		fputs("null", out);
+	json_fill(out, o->fill);
 	fprintf(out, ",\"forks\":%" PRIu64 ",\"exec\":", o->forks);
 	if (o->exec && o->exec->n) {
 		fprintf(out, "{\"count\":%u,\"at_s\":%.3f,\"old_comm\":",

@@ -55,8 +55,6 @@ int reclaim_init(struct reclaim *r, struct heaptrail_bpf *skel)
 	r->fill.max[HT_F_AGGS] = bpf_map__max_entries(skel->maps.aggs);
 	r->fill.max[HT_F_ALLOCS] = bpf_map__max_entries(skel->maps.allocs);
 	r->fill.max[HT_F_MAPPINGS] = bpf_map__max_entries(skel->maps.mappings);
-	r->fill.max[HT_F_THREADS] = bpf_map__max_entries(skel->maps.threads) +
-				    bpf_map__max_entries(skel->maps.tslots);
 	r->sync_fd = r->inner_fd = -1;
 	r->inner_fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, "ht_rcu_inner", 4, 4,
 				     1, NULL);
@@ -103,7 +101,6 @@ int reclaim_read_fill(struct reclaim *r)
 	r->fill.known = !err && !ret;
 	for (i = 0; i < HT_NFILLS; i++)
 		r->fill.n[i] = r->fill.known ? r->skel->bss->map_fill[i] : 0;
-	/* the thread slots are an array: count the hash's spill only */
 	return err;
 }
 
@@ -111,6 +108,8 @@ bool reclaim_due(struct reclaim *r)
 {
 	const struct map_fill *f = &r->fill;
 
+	if (!r->skel)
+		return false;
 	if (reclaim_read_fill(r) || !f->known)
 		return true;	/* blind: a pass finds what it finds */
 	return 2 * f->n[HT_F_STACKS] >= f->max[HT_F_STACKS] ||

@@ -278,6 +278,28 @@ static void print_entry(FILE *out, const struct profile *p, size_t i,
 		print_frame(out, p, e->ips[j], u);
 }
 
+/* How full the BPF maps are, and what reclaim took out of them. */
+static void print_fill(FILE *out, const struct map_fill *f)
+{
+	if (!f)
+		return;
+	if (f->known)
+		fprintf(out,
+			"maps: stacks %" PRIu64 "/%" PRIu64 ", aggregates %" PRIu64
+			"/%" PRIu64 ", live allocations %" PRIu64 "/%" PRIu64
+			", mappings %" PRIu64 "/%" PRIu64,
+			f->n[HT_F_STACKS], f->max[HT_F_STACKS], f->n[HT_F_AGGS],
+			f->max[HT_F_AGGS], f->n[HT_F_ALLOCS], f->max[HT_F_ALLOCS],
+			f->n[HT_F_MAPPINGS], f->max[HT_F_MAPPINGS]);
+	else
+		fputs("maps: fill levels unknown (the kernel counts them from Linux 6.6)",
+		      out);
+	fprintf(out,
+		"; reclaimed %" PRIu64 " stacks that held nothing (%" PRIu64
+		" put back: used while reclaimed)\n",
+		f->reclaimed, f->kept);
+}
+
 void report_print(FILE *out, const struct profile *p, struct symbolizer *s,
 		  const struct report_opts *o)
 {
@@ -350,6 +372,7 @@ void report_print(FILE *out, const struct profile *p, struct symbolizer *s,
 		"ignored: %" PRIu64 " frees of memory not seen allocated (made before attach, or the allocator's own), %"
 		PRIu64 " allocator calls made inside another (counted once)\n",
 		c[HT_C_UNKNOWN_FREE], c[HT_C_NESTED]);
+	print_fill(out, o->fill);
 
 	shown = p->nlive < (size_t)o->top ? p->nlive : (size_t)o->top;
 	fprintf(out, "top %zu of %zu stacks by outstanding bytes", shown,

@@ -8,6 +8,7 @@
 
 #include "ages.h"
 #include "procmem.h"
+#include "reclaim.h"
 #include "profile.h"
 #include "symbolize.h"
 #include "trend.h"
@@ -39,6 +40,7 @@ struct report_opts {
 	uint64_t min_size, max_size;	/* sizes traced; 0, ~0: all */
 	uint64_t forks;		/* children the target forked: not traced */
 	const struct exec_note *exec;	/* NULL: none */
+	const struct map_fill *fill;	/* NULL: unknown */
 	/* the target's end, in a final report: */
 	enum { END_RUNNING, END_GONE, END_WAITED, END_ENDING } end;
 	int wstatus;		/* END_WAITED: the command's wait status */

@@ -42,7 +42,23 @@ static void session_read_mem(struct session *s)
 	s->have_mem = true;
 }
 
-/* The aggregates that changed since last time, then maybe a trend point. */
+/* What the last aggsync_update changed, for the next trend point. */
+static int take_changes(struct session *s)
+{
+	size_t i;
+
+	for (i = 0; i < s->agg.nchg; i++) {
+		if (grow(&s->pending, s->npending, &s->pcap, sizeof(*s->pending)))
+			return -ENOMEM;
+		s->pending[s->npending++] = s->agg.chg[i].key;
+	}
+	return 0;
+}
+
+/*
+ * The aggregates that changed since last time, a reclaim pass when the
+ * maps are half full, then maybe a trend point.
+ */
 static int sample(struct session *s, uint64_t now_ms)
 {
 	size_t i;
@@ -52,11 +68,20 @@ static int sample(struct session *s, uint64_t now_ms)
 	err = aggsync_update(&s->agg);
 	if (err)
 		return err;
-	for (i = 0; i < s->agg.nchg; i++) {
-		if (grow(&s->pending, s->npending, &s->pcap, sizeof(*s->pending)))
-			return -ENOMEM;
-		s->pending[s->npending++] = s->agg.chg[i].key;
+	err = take_changes(s);
+	if (!err && reclaim_due(&s->reclaim)) {
+		err = reclaim_pass(&s->reclaim, &s->agg);
+		if (!err)
+			err = take_changes(s);
+		/* a reclaimed stack's history and frames go with it */
+		if (!err && s->reclaim.ngone)
+			err = trend_forget(&s->trend, reclaim_gone, &s->reclaim);
+		if (!err && s->reclaim.ngone)
+			err = stackcache_forget(&s->frames, reclaim_gone,
+						&s->reclaim);
 	}
+	if (err)
+		return err;
 	/* reports and refresh ticks both sample: keep points apart, or
 	 * two at one instant flatten the recent slope */
 	if (s->last_sample_ms && now_ms - s->last_sample_ms < REFRESH_MS / 2)
@@ -65,6 +90,8 @@ static int sample(struct session *s, uint64_t now_ms)
 	for (i = 0; !err && i < s->npending; i++) {
 		const struct ht_agg *a = aggsync_get(&s->agg, &s->pending[i]);
 
+		if (!a)	/* reclaimed since */
+			continue;
 		err = trend_set(&s->trend, &s->pending[i],
 				a->live_bytes > 0 || a->live_count > 0,
 				a->live_bytes);
@@ -116,6 +143,7 @@ void session_report(struct session *s, bool final)
 		.max_size = s->o.max_size,
 		.forks = s->skel->bss->forks_seen,
 		.exec = &s->execs,
+		.fill = &s->reclaim.fill,
 	};
 	struct leak_suspect *sus = NULL;
 	struct age_row *ages = NULL;
@@ -132,6 +160,10 @@ void session_report(struct session *s, bool final)
 		ro.end = END_ENDING;
 	}
 	err = read_profile(s, &p);
+	if (!err && s->reclaim.skel)
+		reclaim_read_fill(&s->reclaim);
+	else
+		ro.fill = NULL;
 	if (err) {
 		fprintf(stderr, "heaptrail: cannot read BPF maps: %s\n",
 			strerror(-err));

@@ -178,6 +178,7 @@ int session_load(struct session *s)
 	bpf_map__set_max_entries(skel->maps.aggs, s->o.max_stacks + HT_NKINDS);
 	bpf_map__set_max_entries(skel->maps.changed, change_ring_size(s->o.max_stacks));
 	bpf_map__set_max_entries(skel->maps.mappings, s->o.max_mappings);
+	reclaim_size(skel, s->o.max_stacks);
 	s->rows_cap = s->unw.nrows + ROW_HEADROOM;
 	bpf_map__set_max_entries(skel->maps.urows, s->rows_cap);
 	return heaptrail_bpf__load(skel);

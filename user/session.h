@@ -14,6 +14,7 @@
 #include "options.h"
 #include "outfile.h"
 #include "procmem.h"
+#include "reclaim.h"
 #include "report.h"
 #include "stackcache.h"
 #include "symbolize.h"
@@ -48,6 +49,7 @@ struct session {
 	uint64_t gone_ms;	/* when heaptrail saw it gone */
 	int status;		/* the command's wait status, once gone */
 	struct aggsync agg;	/* copy of the BPF aggregates */
+	struct reclaim reclaim;	/* stacks that hold nothing: deleted */
 	struct written folded_files, pprof_files;	/* for --keep */
 	FILE *out;		/* the reports: stdout, or -o FILE */
 	struct stackcache frames;	/* frames of the stacks seen */

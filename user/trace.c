@@ -338,6 +338,11 @@ int trace_main(int argc, char **argv)
 		fail("cannot read the BPF change ring: %s", strerror(-err));
 		goto out;
 	}
+	err = reclaim_init(&s.reclaim, s.skel);
+	if (err) {
+		fail("cannot set up stack reclaim: %s", strerror(-err));
+		goto out;
+	}
 	s.events = ring_buffer__new(bpf_map__fd(s.skel->maps.events), session_on_event,
 				    &s, NULL);
 	if (!s.events) {
@@ -405,6 +410,8 @@ out:
 	unwind_free(&s.unw);
 	trend_free(&s.trend);
 	aggsync_free(&s.agg);
+	if (s.reclaim.skel)
+		reclaim_free(&s.reclaim);
 	written_free(&s.folded_files);
 	if (s.out && s.out != stdout && fclose(s.out) && !rc) {
 		fprintf(stderr, "heaptrail: cannot write %s: %s\n", s.o.output,
