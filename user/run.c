@@ -114,8 +114,11 @@ static int read_profile(struct session *s, struct profile *p)
 	uint64_t now = monotonic_ms();
 	int err = sample(s, now);
 
+	/* ages count to after the read: an allocation made while the
+	 * sample ran (a reclaim pass waits two grace periods) is not
+	 * younger than the report */
 	if (!err)
-		err = aggsync_profile(&s->agg, now, p);
+		err = aggsync_profile(&s->agg, monotonic_ms(), p);
 	if (err)
 		return err;
 	err = stackcache_attach(&s->frames, bpf_map__fd(s->skel->maps.stacks), p);
