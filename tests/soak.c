@@ -3,13 +3,15 @@
  * A long-running target that never stops making new call stacks, for the
  * soak test (tests/cases/soak.sh) and the hand-run 10-minute soak.
  *
- *   soak THREADS RATE KEEP_EVERY
+ *   soak THREADS RATE KEEP_EVERY [CYCLE]
  *
  * THREADS threads together make RATE allocations a second, each from a
  * call stack of its own: a counter picks one of four functions at each of
  * 11 levels (4^11 distinct paths). Most are churn (48 bytes, freed a few
  * allocations later); every KEEP_EVERY-th is kept for good, through
- * keep_block(), 64 to 112 bytes. After "go" main() first keeps 10 x 1000
+ * keep_block(), 64 to 112 bytes. With CYCLE, paths repeat every CYCLE
+ * allocations: a stack comes back after it held nothing for a while, as
+ * heaptrail may be reclaiming it. After "go" main() first keeps 10 x 1000
  * bytes through hold_fixed(). SIGUSR2 stops the threads, which free their
  * churn, and main prints "quiet KEPT BYTES": the allocations kept through
  * keep_block() and their bytes. Then SIGTERM/SIGINT ends it.
@@ -40,7 +42,7 @@ struct worker {
 static void *volatile sink;
 static atomic_ulong counter;
 static atomic_int go, stop, parked;
-static unsigned long keep_every;
+static unsigned long keep_every, cycle;
 static void *held[HOLD_N];
 
 static NOINLINE void *keep_block(unsigned long c, struct worker *w)
@@ -116,7 +118,7 @@ static void *work(void *arg)
 	while (!stop) {
 		for (long i = 0; i < w->per_tick; i++) {
 			unsigned long c = atomic_fetch_add(&counter, 1);
-			void *p = step(c, 0, c, w);
+			void *p = step(c, 0, cycle ? c % cycle : c, w);
 
 			if (p && w->nkept < w->cap)
 				w->kept[w->nkept++] = p;
@@ -155,6 +157,7 @@ int main(int argc, char **argv)
 	int sig;
 
 	keep_every = argc > 3 ? strtoul(argv[3], NULL, 10) : 400;
+	cycle = argc > 4 ? strtoul(argv[4], NULL, 10) : 0;
 	if (nthreads < 1 || rate < 100 || !keep_every)
 		return 2;
 	w = calloc(nthreads, sizeof(*w));

@@ -46,6 +46,7 @@ void reclaim_size(struct heaptrail_bpf *skel, unsigned long max_stacks)
 int reclaim_init(struct reclaim *r, struct heaptrail_bpf *skel)
 {
 	LIBBPF_OPTS(bpf_map_create_opts, o);
+	const char *hold;
 	__u32 zero = 0;
 
 	memset(r, 0, sizeof(*r));
@@ -56,6 +57,8 @@ int reclaim_init(struct reclaim *r, struct heaptrail_bpf *skel)
 	r->fill.max[HT_F_ALLOCS] = bpf_map__max_entries(skel->maps.allocs);
 	r->fill.max[HT_F_MAPPINGS] = bpf_map__max_entries(skel->maps.mappings);
 	r->sync_fd = r->inner_fd = -1;
+	hold = getenv("HEAPTRAIL_RECLAIM_HOLD_MS");
+	r->hold_ms = hold ? strtoul(hold, NULL, 10) : 0;
 	r->inner_fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, "ht_rcu_inner", 4, 4,
 				     1, NULL);
 	if (r->inner_fd < 0)
@@ -295,6 +298,8 @@ int reclaim_pass(struct reclaim *r, struct aggsync *agg)
 		x->had_frames = !bpf_map_lookup_and_delete_elem(
 			stacks_fd, &x->stack, &x->frames);
 	}
+	if (r->hold_ms)
+		usleep(r->hold_ms * 1000);
 end_phase:
 	__atomic_store_n(&r->skel->bss->reclaim_phase, 0, __ATOMIC_SEQ_CST);
 	if (grace_period(r) && !err)

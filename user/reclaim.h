@@ -34,6 +34,9 @@ struct reclaim {
 	int sync_fd, inner_fd;	/* an array of maps: each update of it
 				 * waits for an RCU grace period */
 	size_t batch;		/* stacks listed per pass at most */
+	unsigned hold_ms;	/* tests: the phase stays open this long
+				 * after the deletes (HEAPTRAIL_RECLAIM_HOLD_MS),
+				 * so that probes meet deleted stacks */
 	struct map_fill fill;
 	uint64_t *gone;		/* sorted: the stacks the last pass deleted */
 	size_t ngone, gcap;
