@@ -260,7 +260,7 @@ int reclaim_pass(struct reclaim *r, struct aggsync *agg)
 	struct doom *d = NULL;
 	size_t nd, i, j;
 	__u32 zero = 0, used;
-	int err;
+	int err, gp_err = 0;
 
 	r->ngone = r->ndel = 0;
 	err = pick(r, agg, &c, &d, &nd);
@@ -302,8 +302,9 @@ int reclaim_pass(struct reclaim *r, struct aggsync *agg)
 		usleep(r->hold_ms * 1000);
 end_phase:
 	__atomic_store_n(&r->skel->bss->reclaim_phase, 0, __ATOMIC_SEQ_CST);
-	if (grace_period(r) && !err)
-		err = -errno;
+	gp_err = grace_period(r);
+	if (!err)
+		err = gp_err;
 	/* nothing writes the ledger or marks doomed now */
 	for (i = 0; i < nd; i++) {
 		struct doom *x = &d[i];
@@ -330,8 +331,13 @@ end_phase:
 		r->gone[r->ngone++] = x->stack;
 		r->fill.reclaimed++;
 	}
-	if (!err)
-		err = fold_ledger(r);
+	/* whatever failed before, what the phase wrote there must count */
+	if (!gp_err) {
+		int ferr = fold_ledger(r);
+
+		if (!err)
+			err = ferr;
+	}
 	/* d is sorted by stack: so are both lists */
 	if (!err)
 		err = aggsync_forget(agg, deleted, r);
