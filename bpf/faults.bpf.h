@@ -101,9 +101,9 @@ static __always_inline void page_count(__u64 address, struct pt_regs *regs)
 		return;
 	if (!anon_at(address))
 		return;
-	v.stack = stack_of(regs->ip, regs->sp, regs->bp);
+	v.stack = stack_of(regs->ip, regs->sp, regs->bp, 0);
 	v.ts = bpf_ktime_get_ns();
-	a = agg_for(&v.stack, HT_FAULT);
+	a = agg_for(&v.stack, HT_FAULT, 0);
 	if (!a) {
 		count(HT_C_DROP_ALLOC);
 		return;
@@ -159,7 +159,7 @@ static long drop_page(__u32 i, struct drop_range *r)
 		return 0;
 	v = *p;
 	if (!bpf_map_delete_elem(&allocs, &page))
-		agg_sub(&v, v.size, 1);
+		agg_sub(&v, v.size, 1, 0);
 	return 0;
 }
 
@@ -171,7 +171,7 @@ static long drop_in_range(struct bpf_map *map, __u64 *key, struct ht_alloc *v,
 	if (*key < r->lo || *key >= r->hi)
 		return 0;
 	if (!bpf_map_delete_elem(&allocs, key))
-		agg_sub(&copy, copy.size, 1);
+		agg_sub(&copy, copy.size, 1, 0);
 	return 0;
 }
 
@@ -204,7 +204,7 @@ static __always_inline void page_move(__u64 src, __u64 dst,
 	if (bpf_map_update_elem(&allocs, &dst, v, BPF_NOEXIST)) {
 		/* map full, or dst written (and counted) since the move */
 		if (!bpf_map_delete_elem(&allocs, &src))
-			agg_sub(v, v->size, 1);
+			agg_sub(v, v->size, 1, 0);
 		return;
 	}
 	if (bpf_map_delete_elem(&allocs, &src))
@@ -307,7 +307,8 @@ int madvise_enter(struct trace_event_raw_sys_enter *ctx)
 SEC("tracepoint/syscalls/sys_exit_madvise")
 int madvise_exit(struct trace_event_raw_sys_exit *ctx)
 {
-	struct tstate *t = sc_exit(ctx->ret);
+	__u32 slot;
+	struct tstate *t = sc_exit(ctx->ret, &slot);
 
 	if (t && (t->sc_a2 == MADV_DONTNEED || t->sc_a2 == MADV_FREE ||
 		  t->sc_a2 == MADV_REMOVE))

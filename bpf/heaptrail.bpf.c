@@ -201,6 +201,7 @@ struct {
 	__type(value, __u64);
 } counters SEC(".maps");
 
+#include "procs.bpf.h"
 #include "unwind.bpf.h"
 
 static __always_inline void count(__u32 c)
@@ -211,33 +212,6 @@ static __always_inline void count(__u32 c)
 		(*v)++;
 }
 
-static __always_inline int is_target(void)
-{
-	struct bpf_pidns_info ns;
-
-	if (!pidns_ino)
-		return (bpf_get_current_pid_tgid() >> 32) == targ_tgid;
-	if (bpf_get_ns_current_pid_tgid(pidns_dev, pidns_ino, &ns, sizeof(ns)))
-		return 0;	/* a task outside our namespace */
-	return ns.tgid == targ_tgid;
-}
-
-/*
- * The target process itself, not a later one with its PID: for the
- * tracepoints, which see every process. The uprobes need no such check:
- * the kernel ties them to the target's task.
- */
-static __always_inline int is_target_proc(void)
-{
-	struct task_struct *task;
-
-	if (!is_target())
-		return 0;
-	task = bpf_get_current_task_btf();
-	return task->group_leader->start_boottime / 10000000 == targ_start;
-}
-
-#include "procs.bpf.h"
 
 /* --sample: a distance to the next sample, exponential of mean sample_bytes */
 static __always_inline __s64 sample_distance(void)
@@ -313,15 +287,27 @@ static __always_inline int inside(const struct tstate *t, __u64 sp)
 	return ra != t->ret_addr;
 }
 
-/*
- * The aggregate to change for (stack, kind), made if missing (a free may
- * come after the loader reclaimed its stack: the ledger adds its
- * allocation later). A doomed stack's goes to the ledger (see doomed).
- */
-static __always_inline struct ht_agg *agg_get(__u64 stack, __u32 kind)
+/* The aggregate key of a stack in process slot (procs.bpf.h). */
+static __always_inline struct ht_agg_key agg_key(__u64 stack, __u32 kind,
+						 __u32 slot)
 {
+	/* a child's exec gives it a new slot: images count the target's */
 	struct ht_agg_key k = { .stack = stack, .kind = kind,
-				.image = image };
+				.image = slot ? 0 : image, .proc = slot };
+
+	return k;
+}
+
+/*
+ * The aggregate to change for (stack, kind) in process slot, made if
+ * missing (a free may come after the loader reclaimed its stack: the
+ * ledger adds its allocation later). A doomed stack's goes to the ledger
+ * (see doomed).
+ */
+static __always_inline struct ht_agg *agg_get(__u64 stack, __u32 kind,
+					      __u32 slot)
+{
+	struct ht_agg_key k = agg_key(stack, kind, slot);
 	struct ht_agg zero = { .key = k }, *a;
 
 	if (stack && doomed_id(stack)) {
@@ -344,15 +330,16 @@ static __always_inline struct ht_agg *agg_get(__u64 stack, __u32 kind)
  * keeps room, as an allocation whose stack did not fit in the stack map
  * does: the totals stay exact, only the stack is lost.
  */
-static __always_inline struct ht_agg *agg_for(__u64 *stack, __u32 kind)
+static __always_inline struct ht_agg *agg_for(__u64 *stack, __u32 kind,
+					      __u32 slot)
 {
-	struct ht_agg *a = agg_get(*stack, kind);
+	struct ht_agg *a = agg_get(*stack, kind, slot);
 
 	if (a || !*stack)
 		return a;
 	count(HT_C_DROP_AGG);
 	*stack = 0;
-	return agg_get(0, kind);
+	return agg_get(0, kind, slot);
 }
 
 /*
@@ -394,9 +381,9 @@ static __always_inline void agg_add(struct ht_agg *a, __u64 size, __u64 ts)
 }
 
 static __always_inline void agg_sub(const struct ht_alloc *v, __u64 bytes,
-				    int whole)
+				    int whole, __u32 slot)
 {
-	struct ht_agg *a = agg_get(v->stack, v->kind);
+	struct ht_agg *a = agg_get(v->stack, v->kind, slot);
 
 	if (!a)
 		return;
@@ -412,10 +399,11 @@ static __always_inline void agg_sub(const struct ht_alloc *v, __u64 bytes,
 	agg_touch(a);
 }
 
-static __always_inline __u64 stack_of(__u64 pc, __u64 sp, __u64 bp)
+static __always_inline __u64 stack_of(__u64 pc, __u64 sp, __u64 bp,
+				      __u32 slot)
 {
 	__u32 trunc = 0;
-	__u64 id = capture_stack(&stacks, pc, sp, bp, &trunc);
+	__u64 id = capture_stack(&stacks, pc, sp, bp, &trunc, slot);
 
 	if (!id)
 		count(HT_C_DROP_STACK);
@@ -425,12 +413,12 @@ static __always_inline __u64 stack_of(__u64 pc, __u64 sp, __u64 bp)
 }
 
 /* Stack of the current task's user context, for syscall tracepoints. */
-static __always_inline __u64 task_stack(void)
+static __always_inline __u64 task_stack(__u32 slot)
 {
 	struct task_struct *task = bpf_get_current_task_btf();
 	struct pt_regs *regs = (struct pt_regs *)bpf_task_pt_regs(task);
 
-	return stack_of(regs->ip, regs->sp, regs->bp);
+	return stack_of(regs->ip, regs->sp, regs->bp, slot);
 }
 
 /*
@@ -481,9 +469,12 @@ static __always_inline __u64 task_sp(void)
 
 /* ---- heap ---- */
 
-static __always_inline void heap_free(__u64 addr)
+static __always_inline void heap_free(__u64 addr, __u32 slot)
 {
-	struct ht_alloc *p = bpf_map_lookup_elem(&allocs, &addr), v;
+	struct ht_alloc *p, v;
+
+	addr |= (__u64)slot << HT_SLOT_SHIFT;
+	p = bpf_map_lookup_elem(&allocs, &addr);
 
 	if (!p) {
 		/* sampled or size-filtered: most were never recorded */
@@ -494,7 +485,7 @@ static __always_inline void heap_free(__u64 addr)
 	v = *p;
 	if (bpf_map_delete_elem(&allocs, &addr))
 		return;	/* a racing free got it */
-	agg_sub(&v, v.size, 1);
+	agg_sub(&v, v.size, 1, slot);
 }
 
 /* --sample: the bytes and allocations one sample of size bytes stands for */
@@ -532,27 +523,30 @@ static __always_inline __u64 sample_scale(__u64 size, __u32 *n)
 }
 
 static __always_inline void heap_record(struct pt_regs *ctx, __u64 addr,
-					__u64 size, __u32 kind)
+					__u64 size, __u32 kind, __u32 slot)
 {
 	struct ht_alloc v = { .size = size, .kind = kind };
 	struct ht_agg *a;
+	__u64 key;
 	long err;
 
 	if (!addr)
 		return;
-	v.stack = stack_of(PT_REGS_IP(ctx), PT_REGS_SP(ctx), PT_REGS_FP(ctx));
+	key = addr | (__u64)slot << HT_SLOT_SHIFT;
+	v.stack = stack_of(PT_REGS_IP(ctx), PT_REGS_SP(ctx), PT_REGS_FP(ctx),
+			   slot);
 	v.ts = bpf_ktime_get_ns();
 	v.size = sample_scale(size, &v.weight);
-	a = agg_for(&v.stack, kind);
+	a = agg_for(&v.stack, kind, slot);
 	if (!a) {
 		count(HT_C_DROP_ALLOC);
 		return;
 	}
-	err = bpf_map_update_elem(&allocs, &addr, &v, BPF_NOEXIST);
+	err = bpf_map_update_elem(&allocs, &key, &v, BPF_NOEXIST);
 	if (err == -17 /* EEXIST */) {
 		/* an address handed out again: we missed its free */
-		heap_free(addr);
-		err = bpf_map_update_elem(&allocs, &addr, &v, BPF_NOEXIST);
+		heap_free(addr, slot);
+		err = bpf_map_update_elem(&allocs, &key, &v, BPF_NOEXIST);
 	}
 	if (err) {
 		count(HT_C_DROP_ALLOC);
@@ -578,12 +572,12 @@ static __always_inline bool sampled(struct tstate *t, __u64 size)
 }
 
 static __always_inline int enter(struct pt_regs *ctx, __u32 kind, __u64 size,
-				 __u64 ptr)
+				 __u64 ptr, int slot)
 {
 	struct tstate *t;
 	__u64 sp = PT_REGS_SP(ctx);
 
-	if (!is_target())
+	if (slot < 0)
 		return 0;
 	t = thread_state();
 	if (!t)
@@ -597,7 +591,7 @@ static __always_inline int enter(struct pt_regs *ctx, __u32 kind, __u64 size,
 	if (size < min_size || size > max_size || !sampled(t, size)) {
 		/* no return will be seen: a realloc's old block goes now */
 		if (ptr && (kind == HT_REALLOC || kind == HT_REALLOCARRAY))
-			heap_free(ptr);
+			heap_free(ptr, slot);
 		t->kind = HT_UNSAMPLED;	/* its brk/mmap are the allocator's */
 		return 0;
 	}
@@ -618,17 +612,18 @@ static __always_inline __u64 mul_sat(__u64 a, __u64 b)
 	return b > q ? ~0ULL : a * b;
 }
 
-static __always_inline int free_enter(struct pt_regs *ctx, __u64 ptr)
+static __always_inline int free_enter(struct pt_regs *ctx, __u64 ptr,
+				      int slot)
 {
 	__u32 tid = (__u32)bpf_get_current_pid_tgid();
 	struct tstate *t;
 
-	if (!ptr || !is_target())
+	if (!ptr || slot < 0)
 		return 0;
 	t = thread_find(tid);
 	if (t && inside(t, PT_REGS_SP(ctx)))
 		return 0;	/* realloc(p, 0) frees p itself: counted there */
-	heap_free(ptr);
+	heap_free(ptr, slot);
 	return 0;
 }
 
@@ -641,26 +636,28 @@ static __always_inline int on_entry(struct pt_regs *ctx)
 	__u64 a0 = PT_REGS_PARM1(ctx), a1 = PT_REGS_PARM2(ctx);
 	__u64 a2 = PT_REGS_PARM3(ctx);
 	__u32 kind = bpf_get_attach_cookie(ctx);
+	int slot = traced_slot(0);
 
 	switch (kind) {
 	case HT_FREE:
-		return free_enter(ctx, a0);
+		return free_enter(ctx, a0, slot);
 	case HT_MALLOC:
 	case HT_VALLOC:
-		return enter(ctx, kind, a0, 0);
+		return enter(ctx, kind, a0, 0, slot);
 	case HT_PVALLOC:	/* pvalloc hands out whole pages */
-		return enter(ctx, kind, (a0 + PAGE_SIZE - 1) & ~(PAGE_SIZE - 1), 0);
+		return enter(ctx, kind, (a0 + PAGE_SIZE - 1) & ~(PAGE_SIZE - 1),
+			     0, slot);
 	case HT_CALLOC:
-		return enter(ctx, kind, mul_sat(a0, a1), 0);
+		return enter(ctx, kind, mul_sat(a0, a1), 0, slot);
 	case HT_REALLOC:
-		return enter(ctx, kind, a1, a0);
+		return enter(ctx, kind, a1, a0, slot);
 	case HT_REALLOCARRAY:
-		return enter(ctx, kind, mul_sat(a1, a2), a0);
+		return enter(ctx, kind, mul_sat(a1, a2), a0, slot);
 	case HT_POSIX_MEMALIGN:
-		return enter(ctx, kind, a2, a0);
+		return enter(ctx, kind, a2, a0, slot);
 	case HT_ALIGNED_ALLOC:
 	case HT_MEMALIGN:
-		return enter(ctx, kind, a1, 0);
+		return enter(ctx, kind, a1, 0, slot);
 	}
 	return 0;
 }
@@ -671,9 +668,10 @@ static __always_inline int on_return(struct pt_regs *ctx, __u64 ret)
 	__u32 tid = (__u32)bpf_get_current_pid_tgid();
 	struct tstate *t;
 	__u64 size, ptr, addr = ret;
+	int slot = traced_slot(0);
 	__u32 kind;
 
-	if (!is_target())
+	if (slot < 0)
 		return 0;
 	t = thread_find(tid);
 	/* a nested call returns below the owner's entry sp */
@@ -691,9 +689,9 @@ static __always_inline int on_return(struct pt_regs *ctx, __u64 ret)
 	case HT_REALLOCARRAY:
 		if (ret) {
 			if (ptr)
-				heap_free(ptr);
+				heap_free(ptr, slot);
 		} else if (ptr && size == 0) {
-			heap_free(ptr);	/* realloc(p, 0) frees p */
+			heap_free(ptr, slot);	/* realloc(p, 0) frees p */
 		}
 		break;
 	case HT_POSIX_MEMALIGN:
@@ -704,7 +702,7 @@ static __always_inline int on_return(struct pt_regs *ctx, __u64 ret)
 	default:
 		break;
 	}
-	heap_record(ctx, addr, size, kind);
+	heap_record(ctx, addr, size, kind, slot);
 	return 0;
 }
 
@@ -748,24 +746,26 @@ struct unmap_ctx {
 	__u64 ins_key;
 	struct ht_alloc ins;
 	int has_ins;
+	__u32 slot;
 };
 
 static long unmap_cb(struct bpf_map *map, __u64 *key, struct ht_alloc *v,
 		     struct unmap_ctx *c)
 {
-	__u64 s = *key, e = s + v->size;
+	__u64 s = *key & HT_ADDR_MASK, e = s + v->size;
+	__u64 hi = (__u64)c->slot << HT_SLOT_SHIFT;
 
-	if (e <= c->lo || s >= c->hi)
+	if (*key >> HT_SLOT_SHIFT != c->slot || e <= c->lo || s >= c->hi)
 		return 0;
 	if (c->lo <= s && c->hi >= e) {
-		agg_sub(v, v->size, 1);
+		agg_sub(v, v->size, 1, c->slot);
 		bpf_map_delete_elem(&mappings, key);
 	} else if (s < c->lo && c->hi < e) {
 		/* a hole in the middle: the tail becomes a mapping of its own */
 		struct ht_agg *a;
 
-		agg_sub(v, c->hi - c->lo, 0);
-		a = agg_get(v->stack, v->kind);
+		agg_sub(v, c->hi - c->lo, 0, c->slot);
+		a = agg_get(v->stack, v->kind, c->slot);
 		if (a) {
 			__sync_fetch_and_add(&a->live_count, 1);
 			__sync_fetch_and_add(&a->ts_sum_ms, v->ts / 1000000);
@@ -773,26 +773,26 @@ static long unmap_cb(struct bpf_map *map, __u64 *key, struct ht_alloc *v,
 		}
 		c->ins = *v;
 		c->ins.size = e - c->hi;
-		c->ins_key = c->hi;
+		c->ins_key = c->hi | hi;
 		c->has_ins = 1;
 		v->size = c->lo - s;
 	} else if (s < c->lo) {
-		agg_sub(v, e - c->lo, 0);
+		agg_sub(v, e - c->lo, 0, c->slot);
 		v->size = c->lo - s;
 	} else {
-		agg_sub(v, c->hi - s, 0);
+		agg_sub(v, c->hi - s, 0, c->slot);
 		c->ins = *v;
 		c->ins.size = e - c->hi;
-		c->ins_key = c->hi;
+		c->ins_key = c->hi | hi;
 		c->has_ins = 1;
 		bpf_map_delete_elem(&mappings, key);
 	}
 	return 0;
 }
 
-static __always_inline void unmap_range(__u64 lo, __u64 len)
+static __always_inline void unmap_range(__u64 lo, __u64 len, __u32 slot)
 {
-	struct unmap_ctx c = { .lo = lo, .hi = lo + len };
+	struct unmap_ctx c = { .lo = lo, .hi = lo + len, .slot = slot };
 
 	if (!len)
 		return;
@@ -803,16 +803,17 @@ static __always_inline void unmap_range(__u64 lo, __u64 len)
 }
 
 static __always_inline void map_record(__u64 addr, __u64 len, __u64 stack,
-				       __u32 kind, __u64 ts)
+				       __u32 kind, __u64 ts, __u32 slot)
 {
 	struct ht_alloc v = { .size = len, .stack = stack, .ts = ts,
 			      .kind = kind };
-	struct ht_agg *a = agg_for(&v.stack, kind);
+	struct ht_agg *a = agg_for(&v.stack, kind, slot);
 
 	if (!a) {
 		count(HT_C_DROP_MAPPING);
 		return;
 	}
+	addr |= (__u64)slot << HT_SLOT_SHIFT;
 	if (bpf_map_update_elem(&mappings, &addr, &v, BPF_ANY)) {
 		count(HT_C_DROP_MAPPING);
 		return;
@@ -833,7 +834,7 @@ static __always_inline struct tstate *sc_enter(__u64 a0, __u64 a1, __u64 a2)
 {
 	struct tstate *t;
 
-	if (!is_target_proc())
+	if (traced_slot(1) < 0)
 		return NULL;
 	vma_changed();
 	t = thread_state();
@@ -846,13 +847,15 @@ static __always_inline struct tstate *sc_enter(__u64 a0, __u64 a1, __u64 a2)
 	return t;
 }
 
-static __always_inline struct tstate *sc_exit(long ret)
+static __always_inline struct tstate *sc_exit(long ret, __u32 *slot)
 {
 	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+	int sl = traced_slot(1);
 	struct tstate *t;
 
-	if (!is_target_proc())
+	if (sl < 0)
 		return NULL;
+	*slot = sl;
 	vma_changed();
 	t = thread_find(tid);
 	if (!t || t->sc_skip || (ret < 0 && ret > -4096))
@@ -877,9 +880,11 @@ int mmap_enter(struct trace_event_raw_sys_enter *ctx)
 SEC("tracepoint/syscalls/sys_exit_mmap")
 int mmap_exit(struct trace_event_raw_sys_exit *ctx)
 {
-	struct tstate *t = sc_exit(ctx->ret);
+	struct tstate *t;
 	__u64 len, stack;
+	__u32 slot = 0;
 
+	t = sc_exit(ctx->ret, &slot);
 	if (!t)
 		return 0;
 	len = page_up(t->sc_a1);
@@ -890,13 +895,13 @@ int mmap_exit(struct trace_event_raw_sys_exit *ctx)
 			pages_drop(ctx->ret, len);
 		return 0;
 	}
-	unmap_range(ctx->ret, len);	/* MAP_FIXED replaces what was there */
-	stack = task_stack();
+	unmap_range(ctx->ret, len, slot); /* MAP_FIXED replaces what was there */
+	stack = task_stack(slot);
 	if (walked_in_free()) {
 		count(HT_C_NESTED);
 		return 0;
 	}
-	map_record(ctx->ret, len, stack, HT_MMAP, bpf_ktime_get_ns());
+	map_record(ctx->ret, len, stack, HT_MMAP, bpf_ktime_get_ns(), slot);
 	return 0;
 }
 
@@ -910,12 +915,13 @@ int munmap_enter(struct trace_event_raw_sys_enter *ctx)
 SEC("tracepoint/syscalls/sys_exit_munmap")
 int munmap_exit(struct trace_event_raw_sys_exit *ctx)
 {
-	struct tstate *t = sc_exit(ctx->ret);
+	__u32 slot = 0;
+	struct tstate *t = sc_exit(ctx->ret, &slot);
 
 	if (t && faults_mode)
 		pages_drop(t->sc_a0, page_up(t->sc_a1));
 	else if (t)
-		unmap_range(t->sc_a0, page_up(t->sc_a1));
+		unmap_range(t->sc_a0, page_up(t->sc_a1), slot);
 	return 0;
 }
 
@@ -930,7 +936,7 @@ int mremap_enter(struct trace_event_raw_sys_enter *ctx)
 }
 
 struct find_ctx {
-	__u64 addr;
+	__u64 addr;	/* with the slot bits, as the keys */
 	struct ht_alloc v;
 	int found;
 };
@@ -938,6 +944,7 @@ struct find_ctx {
 static long find_cb(struct bpf_map *map, __u64 *key, struct ht_alloc *v,
 		    struct find_ctx *c)
 {
+	/* another slot's keys differ above the address bits */
 	if (c->addr < *key || c->addr - *key >= v->size)
 		return 0;
 	c->v = *v;
@@ -953,15 +960,17 @@ static long find_cb(struct bpf_map *map, __u64 *key, struct ht_alloc *v,
 SEC("tracepoint/syscalls/sys_exit_mremap")
 int mremap_exit(struct trace_event_raw_sys_exit *ctx)
 {
-	struct tstate *t = sc_exit(ctx->ret);
 	struct find_ctx c = {};
 	struct ht_alloc *p;
+	struct tstate *t;
+	__u32 slot = 0;
 
+	t = sc_exit(ctx->ret, &slot);
 	if (!t)
 		return 0;
-	c.addr = t->sc_a0;
+	c.addr = t->sc_a0 | (__u64)slot << HT_SLOT_SHIFT;
 	if (faults_mode) {
-		pages_remap(c.addr, page_up(t->sc_a1), ctx->ret,
+		pages_remap(t->sc_a0, page_up(t->sc_a1), ctx->ret,
 			    page_up(t->sc_a2));
 		return 0;
 	}
@@ -973,9 +982,10 @@ int mremap_exit(struct trace_event_raw_sys_exit *ctx)
 	if (!p && !c.found)
 		return 0;
 	if (!(t->sc_a3 & MREMAP_DONTUNMAP))
-		unmap_range(c.addr, page_up(t->sc_a1));
-	unmap_range(ctx->ret, page_up(t->sc_a2));
-	map_record(ctx->ret, page_up(t->sc_a2), c.v.stack, c.v.kind, c.v.ts);
+		unmap_range(t->sc_a0, page_up(t->sc_a1), slot);
+	unmap_range(ctx->ret, page_up(t->sc_a2), slot);
+	map_record(ctx->ret, page_up(t->sc_a2), c.v.stack, c.v.kind, c.v.ts,
+		   slot);
 	return 0;
 }
 
@@ -991,9 +1001,11 @@ int brk_enter(struct trace_event_raw_sys_enter *ctx)
 SEC("tracepoint/syscalls/sys_exit_brk")
 int brk_exit(struct trace_event_raw_sys_exit *ctx)
 {
-	struct tstate *t = sc_exit(ctx->ret);
 	__u64 old, new = ctx->ret;
+	__u32 slot = 0;
+	struct tstate *t;
 
+	t = sc_exit(ctx->ret, &slot);
 	if (!t)
 		return 0;
 	old = t->sc_a0;
@@ -1003,10 +1015,10 @@ int brk_exit(struct trace_event_raw_sys_exit *ctx)
 		return 0;
 	}
 	if (new > old)
-		map_record(old, new - old, task_stack(), HT_BRK,
-			   bpf_ktime_get_ns());
+		map_record(old, new - old, task_stack(slot), HT_BRK,
+			   bpf_ktime_get_ns(), slot);
 	else if (new < old)
-		unmap_range(new, old - new);
+		unmap_range(new, old - new, slot);
 	return 0;
 }
 
@@ -1029,7 +1041,7 @@ int thread_exit(void *ctx)
 	__u32 tid = (__u32)bpf_get_current_pid_tgid(), i = tid & (TSLOTS - 1);
 	struct tslot *s;
 
-	if (!is_target_proc())
+	if (traced_slot(1) < 0)
 		return 0;
 	s = bpf_map_lookup_elem(&tslots, &i);
 	if (s && s->tid == tid)

@@ -12,6 +12,14 @@
 #define HT_BSEARCH_STEPS 24	/* enough for 16M unwind rows */
 #define HT_SAMPLE_DRAWS 1024	/* exponential quantiles for --sample */
 #define HT_SAMPLE_STEPS 1024	/* weight table: sizes up to 16 x the rate */
+#define HT_MAX_PROCS 1024	/* --follow-forks: processes traced per run */
+/*
+ * The live-allocation and mapping maps are keyed by address; with more
+ * than one process traced, the process slot is in the bits above the
+ * 47-bit user address space (0 for the target: keys as before).
+ */
+#define HT_SLOT_SHIFT 48
+#define HT_ADDR_MASK ((1ULL << HT_SLOT_SHIFT) - 1)
 
 /* What made an allocation; also the leaf frame of folded stacks. */
 enum ht_kind {
@@ -66,7 +74,8 @@ struct ht_alloc {
 struct ht_agg_key {
 	__u64 stack;
 	__u32 kind;
-	__u32 image;	/* the target's program: one more at each exec */
+	__u16 image;	/* the target's program: one more at each exec */
+	__u16 proc;	/* --follow-forks: the process's slot; 0: the target */
 };
 
 /* Per-stack totals, kept up to date by the BPF side. */
@@ -86,14 +95,34 @@ struct ht_agg {
 
 /* What the loader must hear of at once: the target's forks and execs. */
 enum ht_event_type {
-	HT_EV_FORK = 1,	/* pid: a child process, its own address space */
+	HT_EV_FORK = 1,	/* pid: a child process, its own address space;
+			 * --follow-forks: slot is its slot (0: not traced) */
 	HT_EV_EXEC,	/* pid: the target, running a new program */
+	HT_EV_CHILD_EXEC,	/* a followed child's new program: slot is
+				 * its new slot, old the ended one */
+	HT_EV_EXIT,	/* a followed child exited: slot is ended */
 };
 
 struct ht_event {
 	__u32 type;
 	__u32 pid;	/* as heaptrail's PID namespace sees it */
 	__u64 ts;	/* CLOCK_MONOTONIC ns */
+	__u32 slot;
+	__u32 old;
+};
+
+/* --follow-forks: a traced process (the target is slot 0). */
+struct ht_proc {
+	__u32 pid;	/* as heaptrail's PID namespace sees it */
+	__u32 parent;	/* the slot of the process that forked it */
+	__u64 begin_ns;	/* CLOCK_MONOTONIC: forked, or exec'd */
+	__u64 end_ns;	/* exited or exec'd, 0 while it runs */
+	__s32 exit_code;	/* wait status, once exited */
+	__u32 execd;	/* 1: this slot ended at an exec, not an exit */
+	__u32 foreign;	/* runs another program than the target's (exec'd):
+			 * its own mappings, walked by frame pointers */
+	__u32 joined;	/* --cgroup: found in it, not forked by a traced one */
+	char comm[16];
 };
 
 struct ht_stack {

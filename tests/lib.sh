@@ -20,6 +20,8 @@ cleanup() {
 	for p in "${EXTRA_PIDS[@]}"; do
 		kill -0 "$p" 2>/dev/null && kill -TERM "$p" && wait "$p" 2>/dev/null
 	done
+	# a cgroup a test made: empty once its processes are gone
+	[ -n "${CGROUP_DIR:-}" ] && rmdir "$CGROUP_DIR"
 	rm -rf "$TMPD"
 }
 trap cleanup EXIT

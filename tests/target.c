@@ -490,6 +490,78 @@ static void fork_child(void)
 		handle_request(i);
 }
 
+NOINLINE void leak_in_a(void) { sink = malloc(700); }
+NOINLINE void leak_in_b(void) { sink = malloc(1300); }
+NOINLINE void leak_in_grandchild(void) { sink = malloc(900); }
+
+/*
+ * A child of forktree: leaks n times from leak, says "child NAME PID
+ * done", tells the parent through fd and exits code at SIGTERM.
+ */
+static void tree_child(const char *name, void (*leak)(void), int n, int fd,
+		       int code)
+{
+	for (int i = 0; i < n; i++)
+		leak();
+	printf("child %s %d done\n", name, getpid());
+	fflush(stdout);
+	if (write(fd, "x", 1) != 1)
+		_exit(3);
+	wait_signal(SIGTERM);
+	_exit(code);
+}
+
+/*
+ * forktree: child a leaks 5 x 700 bytes from leak_in_a; child b forks
+ * a grandchild that leaks 2 x 900 from leak_in_grandchild, then leaks
+ * 3 x 1300 from leak_in_b; each exits at SIGTERM (a: 7, b: 8, the
+ * grandchild: 9). Once all three are done the parent leaks as encode
+ * does (50 x 1000).
+ */
+static void fork_tree(void)
+{
+	int fd[2];
+	char c;
+
+	if (pipe(fd))
+		exit(3);
+	if (!fork())
+		tree_child("a", leak_in_a, 5, fd[1], 7);
+	if (!fork()) {
+		if (!fork())
+			tree_child("grandchild", leak_in_grandchild, 2, fd[1], 9);
+		tree_child("b", leak_in_b, 3, fd[1], 8);
+	}
+	for (int i = 0; i < 3; i++)
+		if (read(fd[0], &c, 1) != 1)
+			exit(3);
+	for (int i = 0; i < 50; i++)
+		handle_request(i);
+}
+
+/*
+ * forkexec: a child leaks 5 x 1000 bytes from old_leak, then runs exec
+ * of "target big --now 60" (3 x 1 MiB from leak_big, "done", 60 s; its
+ * signals unblocked: SIGTERM ends it); the parent leaks as encode does.
+ */
+static void fork_exec(const char *self)
+{
+	sigset_t all;
+
+	if (!fork()) {
+		for (int i = 0; i < 5; i++)
+			old_leak();
+		printf("child %d leaked\n", getpid());
+		fflush(stdout);
+		sigfillset(&all);
+		sigprocmask(SIG_UNBLOCK, &all, NULL);
+		execl(self, self, "big", "--now", "60", (char *)NULL);
+		_exit(3);
+	}
+	for (int i = 0; i < 50; i++)
+		handle_request(i);
+}
+
 /*
  * spawn: five posix_spawn children (sharing this process's memory until
  * they exec: CLONE_VM), then the encode leak.
@@ -556,6 +628,8 @@ static void run(const char *mode)
 		threads();
 	} else if (!strcmp(mode, "fork")) {
 		fork_child();
+	} else if (!strcmp(mode, "forktree")) {
+		fork_tree();
 	} else if (!strcmp(mode, "spawn")) {
 		spawn_children();
 	} else if (!strcmp(mode, "manythreads")) {
@@ -587,6 +661,11 @@ int main(int argc, char **argv)
 		exec_pages(argv[0]);
 	if (!strcmp(argv[1], "execleak"))
 		exec_leak(argv[0]);
+	if (!strcmp(argv[1], "forkexec")) {
+		fork_exec(argv[0]);
+		handshake_done();
+		return 0;
+	}
 	run(argv[1]);
 	handshake_done();
 	return 0;

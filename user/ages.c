@@ -38,9 +38,12 @@ struct tally {
 	struct acc *acc;
 };
 
-static void count_one(const struct ht_alloc *v, const struct tally *t)
+static void count_one(uint64_t key, const struct ht_alloc *v,
+		      const struct tally *t)
 {
-	struct ht_agg_key k = { .stack = v->stack, .kind = v->kind };
+	/* --follow-forks: the process's slot is in the key's top bits */
+	struct ht_agg_key k = { .stack = v->stack, .kind = v->kind,
+				.proc = key >> HT_SLOT_SHIFT };
 	long i = keyidx_find(t->ix, &k);
 	uint64_t born = v->ts / 1000000, age;
 	/* --sample: a record stands for w allocations (its size is
@@ -84,7 +87,7 @@ static void walk(int fd, const struct tally *t)
 		if (err && errno != ENOENT)
 			break;
 		for (k = 0; k < cnt; k++)
-			count_one(&vals[k], t);
+			count_one(keys[k], &vals[k], t);
 		if (err)	/* ENOENT: that was the last batch */
 			goto out;
 		in = out;
@@ -96,7 +99,7 @@ static void walk(int fd, const struct tally *t)
 		key = next;
 		prev = &key;
 		if (!bpf_map_lookup_elem(fd, &key, &v))
-			count_one(&v, t);
+			count_one(key, &v, t);
 	}
 out:
 	free(keys);

@@ -220,6 +220,20 @@ int aggsync_profile(const struct aggsync *s, uint64_t now_ms,
 	return 0;
 }
 
+int aggsync_forget_proc(struct aggsync *s, uint32_t slot)
+{
+	size_t i;
+	int err = 0;
+
+	for (i = 0; !err && i < s->n; i++) {
+		struct ht_agg zero = { .key = s->v[i].key };
+
+		if (s->v[i].key.proc == slot)
+			err = apply(s, &zero.key, &zero);
+	}
+	return err;
+}
+
 long aggsync_stale(struct aggsync *s)
 {
 	struct aggsync fresh = { .aggs_fd = s->aggs_fd };

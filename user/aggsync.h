@@ -64,6 +64,11 @@ long aggsync_stale(struct aggsync *s);
  */
 int aggsync_forget(struct aggsync *s, bool (*gone)(void *ctx, uint64_t stack),
 		   void *ctx);
+/*
+ * --follow-forks: process slot ended and the BPF side's entries of it
+ * were dropped: zero them in the copy too (listed in s->chg as changes).
+ */
+int aggsync_forget_proc(struct aggsync *s, uint32_t slot);
 void aggsync_free(struct aggsync *s);
 
 #endif

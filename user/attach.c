@@ -135,7 +135,7 @@ static int uprobe_multi_link(int prog_fd, uint32_t type, const char *path,
 	attr.lc.cookies = (uintptr_t)cookies;
 	attr.lc.cnt = cnt;
 	attr.lc.flags2 = ret ? HT_BPF_F_UPROBE_MULTI_RETURN : 0;
-	attr.lc.pid = pid;
+	attr.lc.pid = pid > 0 ? pid : 0;	/* 0: every process */
 	fd = syscall(__NR_bpf, BPF_LINK_CREATE, &attr, sizeof(attr));
 	return fd < 0 ? -errno : fd;
 }
@@ -367,6 +367,7 @@ int attach_syscalls(struct heaptrail_bpf *skel, struct attach *a)
 		skel->progs.madvise_exit, skel->progs.fault_user,
 		skel->progs.fault_kernel, skel->progs.fault_exec,
 		skel->progs.proc_fork,	  skel->progs.proc_exec,
+		skel->progs.proc_exit,
 	};
 	size_t i;
 	int err;

@@ -54,7 +54,8 @@ const struct pmap *find_allocator(const struct pmaps *maps);
 /*
  * Uprobes on the allocator functions of the libc file at path: two
  * uprobe_multi links when a->multi (set up by prepare_uprobe_multi), else
- * one perf-event uprobe per function and direction.
+ * one perf-event uprobe per function and direction. pid -1: in every
+ * process that maps the file (BPF filters).
  */
 int attach_allocators(struct heaptrail_bpf *skel, pid_t pid, const char *path,
 		      const struct elf_img *libc, struct attach *a);

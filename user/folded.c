@@ -29,18 +29,23 @@ static void put_name(FILE *f, const char *s)
 
 static char *stack_text(const struct profile *p, const struct prof_entry *e)
 {
-	char *buf = NULL;
+	char *buf = NULL, name[64];
 	size_t len = 0;
 	FILE *f = open_memstream(&buf, &len);
 	int i;
 
 	if (!f)
 		return NULL;
+	/* --follow-forks: the process is the root, a name no function has */
+	if (p->procs) {
+		put_name(f, proc_frame(p->procs, e->key.proc, name, sizeof(name)));
+		fputc(';', f);
+	}
 	if (!e->nips)
 		fputs("[unrecorded stacks];", f);
 	for (i = e->nips - 1; i >= 0; i--) {
 		const struct frame *v;
-		int n = profile_frames(p, e->ips[i], &v);
+		int n = profile_frames(p, e->key.proc, e->ips[i], &v);
 
 		/* root first: the function, then what was inlined into it */
 		while (n--) {

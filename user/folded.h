@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <sys/types.h>
 
+#include "procs.h"
 #include "profile.h"
 #include "symbolize.h"
 

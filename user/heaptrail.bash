@@ -14,7 +14,7 @@ _heaptrail()
 	-f | --folded | --pprof | --btf | --libc)
 		COMPREPLY=($(compgen -f -- "$cur"))
 		return ;;
-	--debug-dir)
+	--debug-dir | --cgroup)
 		COMPREPLY=($(compgen -d -- "$cur"))
 		return ;;
 	--unwind)

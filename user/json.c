@@ -90,6 +90,46 @@ static void json_end(FILE *out, const struct report_opts *o)
 	}
 }
 
+/* --follow-forks: "processes", one object per slot, and the overflow */
+static void json_procs(FILE *out, const struct proc_table *t)
+{
+	size_t i;
+
+	fprintf(out, ",\"processes_untracked\":%" PRIu64 ",\"processes\":[",
+		t->untracked);
+	for (i = 0; i < t->n; i++) {
+		const struct proc_info *p = &t->v[i];
+		const struct prof_totals *h = p->ended ? &p->held : &p->live;
+
+		fprintf(out, "%s{\"pid\":%d,\"comm\":", i ? "," : "", p->pid);
+		jstr(out, p->comm);
+		fprintf(out, ",\"parent_pid\":");
+		if (i && !p->joined)
+			fprintf(out, "%d,\"since_s\":%.3f", t->v[p->parent].pid,
+				p->begin_s);
+		else if (i)
+			fprintf(out, "null,\"since_s\":%.3f", p->begin_s);
+		else
+			fputs("null,\"since_s\":0", out);
+		fprintf(out, ",\"live_bytes\":%" PRId64 ",\"live_count\":%" PRId64,
+			(int64_t)h->live_bytes, (int64_t)h->live_count);
+		if (!p->ended)
+			fputs(",\"ended\":null}", out);
+		else if (p->execd)
+			fprintf(out, ",\"ended\":{\"how\":\"exec\",\"at_s\":%.3f}}",
+				p->end_s);
+		else if (WIFSIGNALED(p->wstatus))
+			fprintf(out,
+				",\"ended\":{\"how\":\"killed\",\"signal\":%d,\"at_s\":%.3f}}",
+				WTERMSIG(p->wstatus), p->end_s);
+		else
+			fprintf(out,
+				",\"ended\":{\"how\":\"exited\",\"status\":%d,\"at_s\":%.3f}}",
+				WEXITSTATUS(p->wstatus), p->end_s);
+	}
+	fputc(']', out);
+}
+
 static void totals(FILE *out, const char *name, const struct prof_totals *t)
 {
 	fprintf(out,
@@ -117,7 +157,7 @@ static void frames(FILE *out, const struct profile *p,
 	fputs("\"frames\":[", out);
 	for (j = 0; j < e->nips; j++) {
 		const struct frame *v, *f;
-		int n = profile_frames(p, e->ips[j], &v);
+		int n = profile_frames(p, e->key.proc, e->ips[j], &v);
 
 		f = &v[n - 1];
 		fprintf(out, "%s{\"address\":%" PRIu64 ",\"function\":", j ? "," : "",
@@ -171,6 +211,8 @@ static void entry(FILE *out, const struct profile *p, size_t i,
 		(uint64_t)e->agg.alloc_bytes, (uint64_t)e->agg.alloc_count,
 		(uint64_t)e->agg.free_bytes, (uint64_t)e->agg.free_count,
 		total > 0 ? (double)e->agg.live_bytes / total : 0.0, age);
+	if (o->procs)
+		fprintf(out, "\"pid\":%d,", proc_pid(o->procs, e->key.proc));
 	if (o->ages) {
 		int b;
 
@@ -284,6 +326,12 @@ void report_json(FILE *out, const struct profile *p, struct symbolizer *s,
 	}
 	fputs(",\"end\":", out);
 	json_end(out, o);
+	if (o->procs)
+		json_procs(out, o->procs);
+	if (o->cgroup) {
+		fputs(",\"cgroup\":", out);
+		jstr(out, o->cgroup);
+	}
 	fputs(",\"suspected_leaks\":[", out);
 	for (i = 0; i < o->nsus; i++) {
 		const struct leak_suspect *l = &o->sus[i];

@@ -7,7 +7,8 @@
 
 static size_t hash(const struct ht_agg_key *k)
 {
-	uint64_t h = (k->stack ^ ((uint64_t)k->kind << 56)) *
+	uint64_t h = (k->stack ^ ((uint64_t)k->kind << 56) ^
+		      ((uint64_t)k->proc << 40)) *
 		     0x9e3779b97f4a7c15ULL;
 
 	return h ^ (h >> 29);
@@ -15,7 +16,8 @@ static size_t hash(const struct ht_agg_key *k)
 
 static int same(const struct ht_agg_key *a, const struct ht_agg_key *b)
 {
-	return a->stack == b->stack && a->kind == b->kind;
+	return a->stack == b->stack && a->kind == b->kind &&
+	       a->proc == b->proc;
 }
 
 long keyidx_find(const struct keyidx *h, const struct ht_agg_key *k)

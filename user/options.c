@@ -34,6 +34,7 @@ static void usage(FILE *f)
 {
 	fprintf(f,
 "Usage: heaptrail -p PID [options]\n"
+"       heaptrail --cgroup PATH [options]\n"
 "       heaptrail [options] -- COMMAND [ARGS...]\n"
 "       heaptrail diff [-n N] [--grown-only] OLD NEW   (saved folded/pprof)\n"
 "       heaptrail symbolize [--debug-dir DIR]... [REPORT] (saved text report)\n"
@@ -78,6 +79,12 @@ static void usage(FILE *f)
 "                         6.13+) a call not sampled costs one trap\n"
 "      --no-session       entry and return uprobes even where the kernel\n"
 "                         has session uprobes\n"
+"      --follow-forks     trace the processes the target forks too (and\n"
+"                         theirs), each reported by PID; the allocator\n"
+"                         probes then filter by process in BPF\n"
+"      --cgroup PATH      trace every process of the cgroup v2 directory\n"
+"                         PATH (and those started in it later), each\n"
+"                         reported by PID\n"
 "      --keep-running     leave COMMAND running when heaptrail stops\n"
 "                         (default: SIGTERM, SIGKILL 2 s later, reaped)\n"
 "      --faults           no allocator probes at all: charge each anonymous\n"
@@ -146,7 +153,7 @@ void parse_opts(int argc, char **argv, struct opts *o)
 	enum { O_UNWIND = 256, O_MAXA, O_MAXS, O_MAXM, O_BTF, O_LIBC, O_PPROF,
 	       O_JSON, O_AGES, O_MINAGE, O_KEEP, O_NOMULTI, O_DEBUG_DIR,
 	       O_NO_DEMANGLE, O_AT_ENTRY, O_FAULTS, O_SAMPLE, O_NO_SESSION,
-	       O_KEEP_RUNNING };
+	       O_KEEP_RUNNING, O_FOLLOW_FORKS, O_CGROUP };
 	static const struct option lo[] = {
 		{ "pid", required_argument, NULL, 'p' },
 		{ "interval", required_argument, NULL, 'i' },
@@ -165,6 +172,8 @@ void parse_opts(int argc, char **argv, struct opts *o)
 		{ "max-size", required_argument, NULL, 'Z' },
 		{ "no-session", no_argument, NULL, O_NO_SESSION },
 		{ "keep-running", no_argument, NULL, O_KEEP_RUNNING },
+		{ "follow-forks", no_argument, NULL, O_FOLLOW_FORKS },
+		{ "cgroup", required_argument, NULL, O_CGROUP },
 		{ "min-age", required_argument, NULL, O_MINAGE },
 		{ "unwind", required_argument, NULL, O_UNWIND },
 		{ "max-allocs", required_argument, NULL, O_MAXA },
@@ -225,6 +234,12 @@ void parse_opts(int argc, char **argv, struct opts *o)
 			break;
 		case O_NO_SESSION:
 			o->no_session = true;
+			break;
+		case O_FOLLOW_FORKS:
+			o->follow_forks = true;
+			break;
+		case O_CGROUP:
+			o->cgroup = optarg;
 			break;
 		case O_KEEP_RUNNING:
 			o->keep_running = true;
@@ -308,9 +323,22 @@ void parse_opts(int argc, char **argv, struct opts *o)
 	}
 	if (optind < argc)
 		o->cmd = &argv[optind];
-	if (!o->pid == !o->cmd)
+	if (o->cgroup && (o->pid || o->cmd))
+		die_usage("--cgroup traces the cgroup's processes: no -p PID or COMMAND with it");
+	if (o->cgroup && o->faults)
+		die_usage("--faults traces one process: --cgroup needs allocator probes");
+	/* the same mechanism: each process a slot, new ones followed */
+	if (o->cgroup)
+		o->follow_forks = true;
+	else if (!o->pid == !o->cmd)
 		die_usage(o->pid ? "give either -p PID or a COMMAND, not both"
-				 : "no target: give -p PID or -- COMMAND");
+				 : "no target: give -p PID, -- COMMAND or --cgroup PATH");
+	if (o->faults && o->follow_forks)
+		die_usage("--faults traces one process: --follow-forks needs allocator probes");
+	/* one mapping table per profile: others' stacks would be misnamed */
+	if (o->follow_forks && o->pprof)
+		die_usage("--pprof names stacks from one process's mappings: not with %s (use --folded or --json)",
+			  o->cgroup ? "--cgroup" : "--follow-forks");
 	if (o->faults && o->sample)
 		die_usage("--sample and --faults exclude each other");
 	if (o->faults && (o->min_size || o->max_size != ULONG_MAX))

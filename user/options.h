@@ -40,6 +40,9 @@ struct opts {
 	const char *output;	/* -o: the reports' file, not stdout */
 	bool no_session;	/* entry+return uprobes even with sessions */
 	bool keep_running;	/* leave COMMAND running at the end */
+	bool follow_forks;	/* trace the target's children too */
+	const char *cgroup;	/* --cgroup: its processes (implies
+				 * follow_forks; pid: the first member) */
 };
 
 /* Fill o from the command line; a usage error exits with status 2. */

@@ -320,7 +320,8 @@ static uint32_t ip_loc(struct pp *pp, uint64_t ip)
 	id = tab_id(pp, &pp->loc_ids, ip - 1, &pp->nlocs, &fresh);
 	if (!fresh)
 		return id;
-	n = profile_frames(pp->p, ip, &f);
+	/* one process: --follow-forks refuses --pprof */
+	n = profile_frames(pp->p, 0, ip, &f);
 	if (pm) {
 		size_t mi = pm - s->maps.v;
 

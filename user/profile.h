@@ -22,6 +22,8 @@ struct prof_totals {
 };
 
 /* Everything a report, a folded file or a test needs, at one instant. */
+struct proc_table;
+
 struct profile {
 	/* stacks with activity since attach, most outstanding bytes first:
 	 * the first nlive hold something, the rest allocated and freed it
@@ -30,6 +32,9 @@ struct profile {
 	size_t n, nlive;
 	uint64_t *frames;	/* where ips point, if the profile owns them */
 	struct pc_syms *syms;	/* frames by return address (stacksyms.c) */
+	/* --follow-forks: the processes, by the slot in each key (names
+	 * of another program's stacks, folded root frames); else NULL */
+	const struct proc_table *procs;
 	struct prof_totals heap, mmap, brk;
 	struct prof_totals faults;	/* --faults: pages first written */
 	uint64_t counters[HT_NCOUNTERS];

@@ -44,7 +44,8 @@ static int collect(int fd, size_t ksz, void **keys, size_t *n)
 	return 0;
 }
 
-static int purge_older(int fd, uint64_t ts_ns)
+/* the live entries of slot made before ts_ns (all: UINT64_MAX) */
+static int purge_older(int fd, uint32_t slot, uint64_t ts_ns)
 {
 	struct ht_alloc v;
 	uint64_t *keys;
@@ -55,29 +56,27 @@ static int purge_older(int fd, uint64_t ts_ns)
 	if (err)
 		return err;
 	for (i = 0; i < n; i++)
-		if (!bpf_map_lookup_elem(fd, &keys[i], &v) && v.ts < ts_ns)
+		if (keys[i] >> HT_SLOT_SHIFT == slot &&
+		    !bpf_map_lookup_elem(fd, &keys[i], &v) && v.ts < ts_ns)
 			bpf_map_delete_elem(fd, &keys[i]);
 	free(keys);
 	return 0;
 }
 
-int purge_image(int allocs_fd, int mappings_fd, int aggs_fd, uint32_t image,
-		uint64_t ts_ns, struct prof_totals *dropped)
+/* The aggregates of slot that are not of image (-1: all of them). */
+static int purge_aggs(int aggs_fd, uint32_t slot, int64_t image,
+		      struct prof_totals *dropped)
 {
 	struct ht_agg_key *keys;
 	struct ht_agg a;
 	size_t n, i;
 	int err;
 
-	err = purge_older(allocs_fd, ts_ns);
-	if (!err)
-		err = purge_older(mappings_fd, ts_ns);
-	if (!err)
-		err = collect(aggs_fd, sizeof(*keys), (void **)&keys, &n);
+	err = collect(aggs_fd, sizeof(*keys), (void **)&keys, &n);
 	if (err)
 		return err;
 	for (i = 0; i < n; i++) {
-		if (keys[i].image == image ||
+		if (keys[i].proc != slot || keys[i].image == image ||
 		    bpf_map_lookup_elem(aggs_fd, &keys[i], &a))
 			continue;
 		dropped->live_bytes += a.live_bytes;
@@ -86,4 +85,25 @@ int purge_image(int allocs_fd, int mappings_fd, int aggs_fd, uint32_t image,
 	}
 	free(keys);
 	return 0;
+}
+
+int purge_image(int allocs_fd, int mappings_fd, int aggs_fd, uint32_t image,
+		uint64_t ts_ns, struct prof_totals *dropped)
+{
+	int err = purge_older(allocs_fd, 0, ts_ns);
+
+	if (!err)
+		err = purge_older(mappings_fd, 0, ts_ns);
+	/* the key holds the image's low bits */
+	return err ? err : purge_aggs(aggs_fd, 0, (uint16_t)image, dropped);
+}
+
+int purge_slot(int allocs_fd, int mappings_fd, int aggs_fd, uint32_t slot,
+	       struct prof_totals *dropped)
+{
+	int err = purge_older(allocs_fd, slot, UINT64_MAX);
+
+	if (!err)
+		err = purge_older(mappings_fd, slot, UINT64_MAX);
+	return err ? err : purge_aggs(aggs_fd, slot, -1, dropped);
 }

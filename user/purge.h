@@ -15,4 +15,11 @@
 int purge_image(int allocs_fd, int mappings_fd, int aggs_fd, uint32_t image,
 		uint64_t ts_ns, struct prof_totals *dropped);
 
+/*
+ * --follow-forks: a child exited or ran exec; drop all its slot held,
+ * adding to *dropped what its aggregates held.
+ */
+int purge_slot(int allocs_fd, int mappings_fd, int aggs_fd, uint32_t slot,
+	       struct prof_totals *dropped);
+
 #endif

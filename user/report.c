@@ -47,11 +47,12 @@ static void note_unsym(struct unsym *u, const struct sym_mod *m)
  * "NAME (inlined) FILE:LINE" for each call inlined into it, innermost
  * first.
  */
-static void print_frame(FILE *out, const struct profile *p, uint64_t pc,
+static void print_frame(FILE *out, const struct profile *p, uint32_t slot,
+			uint64_t pc,
 			struct unsym *u)
 {
 	const struct frame *v;
-	int n = profile_frames(p, pc, &v), i;
+	int n = profile_frames(p, slot, pc, &v), i;
 
 	for (i = 0; i < n; i++) {
 		const struct frame *f = &v[i];
@@ -101,7 +102,8 @@ long report_find(const struct profile *p, const struct ht_agg_key *key)
 
 	for (i = 0; i < p->n; i++)
 		if (p->v[i].key.stack == key->stack &&
-		    p->v[i].key.kind == key->kind)
+		    p->v[i].key.kind == key->kind &&
+		    p->v[i].key.proc == key->proc)
 			return i;
 	return -1;
 }
@@ -145,7 +147,11 @@ static void print_lifecycle(FILE *out, const struct report_opts *o)
 {
 	char how[80];
 
-	if (o->forks)
+	if (o->procs)
+		fprintf(out,
+			"forks: %" PRIu64 " child process%s since attach, followed\n",
+			o->forks, o->forks == 1 ? "" : "es");
+	else if (o->forks)
 		fprintf(out,
 			"forks: %" PRIu64 " child process%s since attach, not traced: %s allocations are not counted\n",
 			o->forks, o->forks == 1 ? "" : "es",
@@ -170,6 +176,48 @@ static void print_lifecycle(FILE *out, const struct report_opts *o)
 			o->pid);
 }
 
+/*
+ * --follow-forks: one line per process, what it holds now or what it
+ * held when it ended (dropped then: its memory went with it).
+ */
+static void print_procs(FILE *out, const struct proc_table *t,
+			const char *cgroup)
+{
+	char how[80];
+	size_t i;
+
+	if (cgroup)
+		fprintf(out, "cgroup: %s, its processes traced as they run\n",
+			cgroup);
+	fprintf(out, "processes: %zu traced, %" PRIu64
+		" not tracked (no slot left)\n", t->n, t->untracked);
+	for (i = 0; i < t->n; i++) {
+		const struct proc_info *p = &t->v[i];
+		const struct prof_totals *h = p->ended ? &p->held : &p->live;
+
+		fprintf(out, "  pid %d (%s)", p->pid, p->comm);
+		if (i && p->joined)
+			fprintf(out, " member from +%.1f s", p->begin_s);
+		else if (i && t->v[p->parent].pid == p->pid)
+			fprintf(out, " new program from +%.1f s", p->begin_s);
+		else if (i)
+			fprintf(out, " child of %d from +%.1f s", t->v[p->parent].pid,
+				p->begin_s);
+		else
+			fprintf(out, cgroup ? " first member" : " target");
+		if (p->ended && p->execd)
+			fprintf(out, ", ran exec at +%.1f s, holding", p->end_s);
+		else if (p->ended)
+			fprintf(out, ", %s at +%.1f s, holding",
+				child_status(p->wstatus, how, sizeof(how)),
+				p->end_s);
+		fprintf(out, ": %" PRId64 " bytes in %" PRId64 " allocation%s%s\n",
+			(int64_t)h->live_bytes, (int64_t)h->live_count,
+			h->live_count == 1 ? "" : "s",
+			p->ended ? " (dropped)" : " outstanding");
+	}
+}
+
 #define MAX_SUSPECTS 5	/* suspects a report lists */
 
 /* The few frames that tell most: the allocator's own are skipped. */
@@ -181,7 +229,7 @@ static void print_short_stack(FILE *out, const struct profile *p,
 	/* C++ operator new is the allocator here, not the leaker */
 	for (j = 0, shown = 0; j < e->nips && shown < 4; j++) {
 		const struct frame *v;
-		int n = profile_frames(p, e->ips[j], &v);
+		int n = profile_frames(p, e->key.proc, e->ips[j], &v);
 		const struct frame *f = &v[n - 1];
 
 		if (f->alloc && !shown && j + 1 < e->nips)
@@ -271,11 +319,13 @@ static void print_entry(FILE *out, const struct profile *p, size_t i,
 		total > 0 ? 100.0 * e->agg.live_bytes / total : 0.0, age);
 	if (o->ages)
 		print_ages(out, &o->ages[i]);
+	if (o->procs)
+		fprintf(out, "pid %d, ", proc_pid(o->procs, e->key.proc));
 	fprintf(out, "%s\n", kind_name(e->key.kind));
 	if (!e->nips)
 		fprintf(out, "        [unrecorded stacks] (the stack or aggregate map was full)\n");
 	for (j = 0; j < e->nips; j++)
-		print_frame(out, p, e->ips[j], u);
+		print_frame(out, p, e->key.proc, e->ips[j], u);
 }
 
 /* How full the BPF maps are, and what reclaim took out of them. */
@@ -333,6 +383,8 @@ void report_print(FILE *out, const struct profile *p, struct symbolizer *s,
 	print_suspects(out, p, o);
 	print_memory(out, p, o);
 	print_lifecycle(out, o);
+	if (o->procs)
+		print_procs(out, o->procs, o->cgroup);
 	if (o->faults) {
 		fprintf(out,
 			"mode: page faults (first write to each anonymous page; no allocator probes)\n"

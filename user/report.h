@@ -9,6 +9,7 @@
 #include "ages.h"
 #include "procmem.h"
 #include "reclaim.h"
+#include "procs.h"
 #include "profile.h"
 #include "symbolize.h"
 #include "trend.h"
@@ -39,6 +40,10 @@ struct report_opts {
 	uint64_t sample_bytes;		/* --sample: figures are estimates */
 	uint64_t min_size, max_size;	/* sizes traced; 0, ~0: all */
 	uint64_t forks;		/* children the target forked: not traced */
+	/* --follow-forks: the processes traced (their live totals
+	 * tallied from this report's profile); NULL: the target alone */
+	const struct proc_table *procs;
+	const char *cgroup;	/* --cgroup PATH, else NULL */
 	const struct exec_note *exec;	/* NULL: none */
 	const struct map_fill *fill;	/* NULL: unknown */
 	/* the target's end, in a final report: */

@@ -162,6 +162,9 @@ void session_report(struct session *s, bool final)
 	} else if (final && s->child && !s->o.keep_running) {
 		ro.end = END_ENDING;
 	}
+	/* children that ended by now are dropped before the read */
+	if (s->o.follow_forks)
+		ring_buffer__consume(s->events);
 	err = read_profile(s, &p);
 	if (!err && s->reclaim.skel)
 		reclaim_read_fill(&s->reclaim);
@@ -171,6 +174,13 @@ void session_report(struct session *s, bool final)
 		fprintf(stderr, "heaptrail: cannot read BPF maps: %s\n",
 			strerror(-err));
 		return;
+	}
+	if (s->o.follow_forks) {
+		session_sync_procs(s);
+		procs_tally(&s->procs, &p);
+		ro.procs = &s->procs;
+		p.procs = &s->procs;
+		ro.cgroup = s->o.cgroup;
 	}
 	if (!trend_suspects(&s->trend, &p, &sus, &ro.nsus, &ro.scan))
 		ro.sus = sus;
@@ -282,12 +292,18 @@ void session_run(struct session *s)
 			if (command_changed(s))
 				return;
 		}
-		if ((n > 0 && (pf[2].revents & POLLIN)) ||
-		    (s->pidfd < 0 && target_gone(s))) {
+		if (!s->gone && ((n > 0 && (pf[2].revents & POLLIN)) ||
+				 (s->pidfd < 0 && target_gone(s)))) {
 			target_gone(s);
 			s->gone = true;
 			s->gone_ms = monotonic_ms();
-			return;
+			/* --cgroup: the first member is one of many (its
+			 * exit, as any member's, comes through BPF) */
+			if (!s->o.cgroup)
+				return;
+			if (s->pidfd >= 0)
+				close(s->pidfd);
+			s->pidfd = -1;
 		}
 		now = monotonic_ms();
 		if (now >= next_mem) {
@@ -303,6 +319,10 @@ void session_run(struct session *s)
 					session_probe_replacement(s);
 				}
 			}
+			if (s->o.cgroup)
+				session_probe_members(s);
+			if (s->o.follow_forks)
+				session_sync_procs(s);
 			session_sample_now(s);
 			next_refresh = now + REFRESH_MS;
 		}

@@ -6,6 +6,7 @@
 #define _GNU_SOURCE
 #include <ctype.h>
 #include <errno.h>
+#include <inttypes.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,6 +18,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
+#include "cgroup.h"
 #include "forks.h"
 #include "procstat.h"
 #include "purge.h"
@@ -24,14 +26,20 @@
 #include "tracefs.h"
 #include "util.h"
 
-void session_init_symbolizer(struct session *s)
+static void sym_init(const struct session *s, struct symbolizer *sym,
+		     pid_t pid)
 {
 	int i;
 
-	symbolizer_init(&s->sym, s->o.pid);
-	symbolizer_set_demangle(&s->sym, !s->o.no_demangle);
+	symbolizer_init(sym, pid);
+	symbolizer_set_demangle(sym, !s->o.no_demangle);
 	for (i = 0; i < s->o.ndebug_dirs; i++)
-		symbolizer_add_debug_dir(&s->sym, s->o.debug_dirs[i]);
+		symbolizer_add_debug_dir(sym, s->o.debug_dirs[i]);
+}
+
+void session_init_symbolizer(struct session *s)
+{
+	sym_init(s, &s->sym, s->o.pid);
 }
 
 /*
@@ -130,6 +138,24 @@ static unsigned long change_ring_size(unsigned long max_stacks)
 	return sz;
 }
 
+/* heaptrail's tgid as the initial PID namespace numbers it */
+static uint32_t self_tgid(void)
+{
+	char line[256];
+	uint32_t pid = getpid();
+	FILE *f = fopen("/proc/self/status", "re");
+
+	if (!f)
+		return pid;
+	while (fgets(line, sizeof(line), f))
+		if (!strncmp(line, "NSpid:", 6)) {
+			pid = strtoul(line + 6, NULL, 10);	/* outermost */
+			break;
+		}
+	fclose(f);
+	return pid;
+}
+
 int session_load(struct session *s)
 {
 	LIBBPF_OPTS(bpf_object_open_opts, oo, .btf_custom_path = s->o.btf);
@@ -155,6 +181,11 @@ int session_load(struct session *s)
 	skel->rodata->min_size = s->o.min_size;
 	skel->rodata->max_size = s->o.max_size;
 	skel->rodata->session_mode = s->links.session;
+	skel->rodata->follow_forks = s->o.follow_forks;
+	skel->rodata->cgroup_id = s->cg_id;
+	skel->rodata->cgroup_level = s->cg_level;
+	skel->rodata->self_tgid = self_tgid();
+	bpf_program__set_autoload(skel->progs.proc_exit, s->o.follow_forks);
 	bpf_program__set_autoload(skel->progs.alloc_enter,
 				  !s->o.faults && !s->links.session);
 	bpf_program__set_autoload(skel->progs.alloc_exit,
@@ -185,6 +216,17 @@ int session_load(struct session *s)
 }
 
 /*
+ * --follow-forks: the allocator probes hold for every process mapping
+ * the library, the BPF slot table filtering, so that a child is traced
+ * from its first instruction (a PID filter would need a new link per
+ * child, attached after the child has started running).
+ */
+static pid_t probe_pid(const struct session *s)
+{
+	return s->o.follow_forks ? -1 : s->o.pid;
+}
+
+/*
  * In command mode the probes went on libc before exec. If the program
  * turns out to allocate from a replacement (LD_PRELOAD, or linked), probe
  * that too: its malloc interposes libc's.
@@ -205,7 +247,7 @@ void session_probe_replacement(struct session *s)
 	if (!m || !m->img)
 		return;
 	pmap_file_path(s->o.pid, lp, path, sizeof(path));
-	if (attach_allocators(s->skel, s->o.pid, path, m->img, &s->links)) {
+	if (attach_allocators(s->skel, probe_pid(s), path, m->img, &s->links)) {
 		fprintf(stderr, "heaptrail: cannot probe %s: its allocations are not traced\n",
 			lp->path);
 		return;
@@ -214,6 +256,111 @@ void session_probe_replacement(struct session *s)
 	if (s->execs.n)
 		fprintf(stderr, "heaptrail: PID %d's new program allocates from %s: probed\n",
 			s->o.pid, lp->path);
+}
+
+void session_sync_procs(struct session *s)
+{
+	size_t i;
+	int err = procs_sync(&s->procs, bpf_map__fd(s->skel->maps.procs),
+			     s->skel->data->next_slot,
+			     s->skel->bss->procs_untracked, s->o.pid, s->comm,
+			     s->start_ms * 1000000ULL);
+
+	if (err) {
+		fprintf(stderr, "heaptrail: cannot read the traced processes: %s\n",
+			strerror(-err));
+		return;
+	}
+	/* a process running another program: its stacks are named from
+	 * its own mappings, read while it runs */
+	for (i = 1; i < s->procs.n; i++) {
+		struct proc_info *p = &s->procs.v[i];
+
+		if (!p->foreign || p->gone || !p->pid)
+			continue;
+		if (!p->sym) {
+			p->sym = malloc(sizeof(*p->sym));
+			if (!p->sym)
+				continue;
+			sym_init(s, p->sym, p->pid);
+		}
+		symbolizer_refresh(p->sym);
+	}
+}
+
+/*
+ * A followed child exited or ran exec (a new slot then): nothing of its
+ * slot can be freed any more. Drop it from the maps and the copy, and
+ * keep what it held for the reports.
+ */
+static void proc_end(struct session *s, const struct ht_event *e)
+{
+	struct prof_totals held = { 0 };
+	size_t i, from = s->agg.nchg;
+	int err;
+
+	session_sync_procs(s);
+	err = purge_slot(bpf_map__fd(s->skel->maps.allocs),
+			 bpf_map__fd(s->skel->maps.mappings),
+			 bpf_map__fd(s->skel->maps.aggs), e->old, &held);
+	if (!err)
+		err = aggsync_forget_proc(&s->agg, e->old);
+	/* the zeroed stacks go into the history as any change does */
+	for (i = from; !err && i < s->agg.nchg; i++) {
+		if (grow(&s->pending, s->npending, &s->pcap,
+			 sizeof(*s->pending)))
+			err = -ENOMEM;
+		else
+			s->pending[s->npending++] = s->agg.chg[i].key;
+	}
+	if (err)
+		fprintf(stderr, "heaptrail: cannot drop what PID %u held: %s\n",
+			e->pid, strerror(-err));
+	procs_ended(&s->procs, e->old, &held);
+	if (s->o.verbose)
+		fprintf(stderr, "heaptrail: PID %u %s: %" PRId64 " bytes it held dropped\n",
+			e->pid, e->type == HT_EV_EXIT ? "exited" : "ran exec",
+			held.live_bytes);
+}
+
+/*
+ * The probes belong to a library file: a member that allocates from one
+ * not probed yet (another libc, a preloaded allocator) gets it probed,
+ * for every process, BPF filtering. Members read at each refresh.
+ */
+void session_probe_members(struct session *s)
+{
+	struct pmaps maps;
+	const struct pmap *lp;
+	struct elf_img *img;
+	char path[128];
+	size_t n, i;
+	pid_t *v;
+
+	if (cgroup_members(s->o.cgroup, &v, &n))
+		return;
+	for (i = 0; i < n; i++) {
+		if (v[i] == getpid() || pmaps_read(v[i], &maps))
+			continue;
+		lp = find_allocator(&maps);
+		if (lp && !attach_probes_file(&s->links,
+					      makedev(lp->dev_major, lp->dev_minor),
+					      lp->inode)) {
+			pmap_file_path(v[i], lp, path, sizeof(path));
+			if (!elf_img_open(path, &img)) {
+				if (attach_allocators(s->skel, -1, path, img,
+						      &s->links))
+					fprintf(stderr, "heaptrail: cannot probe %s of PID %d: its allocations are not traced\n",
+						lp->path, v[i]);
+				else if (s->o.verbose)
+					fprintf(stderr, "heaptrail: PID %d allocates from %s: probed\n",
+						v[i], lp->path);
+				elf_img_free(img);
+			}
+		}
+		pmaps_free(&maps);
+	}
+	free(v);
 }
 
 /* The target forked or exec'd: told by BPF as it happens. */
@@ -225,7 +372,14 @@ int session_on_event(void *ctx, void *data, size_t len)
 
 	if (len < sizeof(*e))
 		return 0;
-	if (e->type == HT_EV_FORK) {
+	if (e->type == HT_EV_FORK && s->o.follow_forks && e->slot) {
+		if (s->o.verbose)
+			fprintf(stderr, "heaptrail: PID %u forked by a traced process: followed\n",
+				e->pid);
+	} else if (e->type == HT_EV_CHILD_EXEC || e->type == HT_EV_EXIT) {
+		proc_end(s, e);
+	} else if (e->type == HT_EV_FORK) {
+		/* no slot left (--follow-forks) or not following */
 		n = unprobe_child(e->pid, s->links.sites, s->links.nsites);
 		if (n > 0)
 			s->unprobed++;
@@ -315,7 +469,7 @@ int session_attach(struct session *s, const char *libc_path,
 	 * gate below still places the unwind rows before main runs */
 	*what = "allocator uprobes";
 	if (!s->o.faults)
-		err = attach_allocators(s->skel, s->o.pid, libc_path, libc,
+		err = attach_allocators(s->skel, probe_pid(s), libc_path, libc,
 					&s->links);
 	if (err || !s->child)
 		return err;

@@ -15,6 +15,7 @@
 #include "outfile.h"
 #include "procmem.h"
 #include "reclaim.h"
+#include "procs.h"
 #include "report.h"
 #include "stackcache.h"
 #include "symbolize.h"
@@ -67,6 +68,9 @@ struct session {
 	bool gate_waiting;	/* -- COMMAND ran exec: the gate stops it */
 	bool probe_pending;	/* -p ran exec: probe its new allocator */
 	struct exec_note execs;	/* the target's execs, for reports */
+	struct proc_table procs;	/* --follow-forks: by slot */
+	uint64_t cg_id;		/* --cgroup: its id and depth */
+	uint32_t cg_level;
 };
 
 void session_init_symbolizer(struct session *s);
@@ -84,6 +88,10 @@ void session_sync_unwind(struct session *s);
 void session_probe_replacement(struct session *s);
 /* ring_buffer callback: the target forked or ran exec. */
 int session_on_event(void *ctx, void *data, size_t len);
+/* --cgroup: probe the allocator of every member (new ones too) */
+void session_probe_members(struct session *s);
+/* --follow-forks: the slots read afresh from BPF, for a report */
+void session_sync_procs(struct session *s);
 /* Act on an exec: drop the old program's state, start afresh. */
 void session_exec_reset(struct session *s);
 

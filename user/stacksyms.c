@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "procs.h"
 #include "profile.h"
 #include "stacksyms.h"
 #include "symbolize.h"
@@ -75,22 +76,28 @@ int profile_symbolize(struct profile *p, struct symbolizer *s)
 	return 0;
 }
 
-int profile_frames(const struct profile *p, uint64_t pc,
+int profile_frames(const struct profile *p, uint32_t slot, uint64_t pc,
 		   const struct frame **v)
 {
 	struct pc_syms *t = p->syms;
 	struct frame f[SYM_MAX_INLINE];
+	struct symbolizer *s = procs_sym(p->procs, slot, t->s);
+	uint64_t key = pc;
 	struct pc_slot *sl;
 	int n;
 
-	sl = find(t, pc);
+	/* another program's address: its own entry (slot above the 47
+	 * address bits) */
+	if (s != t->s)
+		key |= (uint64_t)slot << HT_SLOT_SHIFT;
+	sl = find(t, key);
 	if (sl->v) {
 		*v = sl->v;
 		return sl->n;
 	}
-	n = symbolizer_frames(t->s, pc, true, f, SYM_MAX_INLINE);
+	n = symbolizer_frames(s, pc, true, f, SYM_MAX_INLINE);
 	if ((t->n + 1) * 2 > t->cap && rehash(t) == 0)
-		sl = find(t, pc);
+		sl = find(t, key);
 	if ((t->n + 1) * 2 > t->cap ||
 	    !(sl->v = malloc(n * sizeof(*f)))) {
 		t->unknown = f[n - 1];	/* unnamed inlines, but a frame */
@@ -98,7 +105,7 @@ int profile_frames(const struct profile *p, uint64_t pc,
 		return 1;
 	}
 	memcpy(sl->v, f, n * sizeof(*f));
-	sl->pc = pc;
+	sl->pc = key;
 	sl->n = n;
 	t->n++;
 	*v = sl->v;

@@ -19,10 +19,11 @@ struct pc_syms;
 /* Name p's frames through s from now on (and reload s's JIT map once). */
 int profile_symbolize(struct profile *p, struct symbolizer *s);
 /*
- * The source-level frames at return address pc, innermost first: the
- * calls inlined there, then the function (always at least that one).
+ * The source-level frames at return address pc of process slot (0 but
+ * with --follow-forks), innermost first: the calls inlined there, then
+ * the function (always at least that one).
  */
-int profile_frames(const struct profile *p, uint64_t pc,
+int profile_frames(const struct profile *p, uint32_t slot, uint64_t pc,
 		   const struct frame **v);
 void pc_syms_free(struct pc_syms *t);
 

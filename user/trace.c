@@ -29,6 +29,7 @@
 #include "outfile.h"
 #include "procmaps.h"
 #include "procstat.h"
+#include "cgroup.h"
 #include "progkind.h"
 #include "sample.h"
 #include "session.h"
@@ -126,6 +127,42 @@ static int refuse_kind(const struct session *s)
 	return 0;
 }
 
+/*
+ * --cgroup: the first member that maps an allocator stands for the
+ * target (slot 0: libc, unwind rows, the default names); the others
+ * join as the BPF side first sees them.
+ */
+static int cgroup_anchor(struct session *s)
+{
+	struct pmaps maps;
+	size_t n, i;
+	pid_t *v;
+	int err;
+
+	err = cgroup_resolve(s->o.cgroup, &s->cg_id, &s->cg_level);
+	if (err == -EMEDIUMTYPE)
+		return fail("%s is not a cgroup v2 directory", s->o.cgroup);
+	if (err)
+		return fail("cannot use cgroup %s: %s", s->o.cgroup,
+			    strerror(-err));
+	err = cgroup_members(s->o.cgroup, &v, &n);
+	if (err)
+		return fail("cannot read %s/cgroup.procs: %s", s->o.cgroup,
+			    strerror(-err));
+	for (i = 0; i < n && !s->o.pid; i++) {
+		if (v[i] == getpid() || pmaps_read(v[i], &maps))
+			continue;
+		if (find_allocator(&maps))
+			s->o.pid = v[i];
+		pmaps_free(&maps);
+	}
+	free(v);
+	if (!s->o.pid)
+		return fail("cgroup %s has no process that maps a libc to trace",
+			    s->o.cgroup);
+	return 0;
+}
+
 int trace_main(int argc, char **argv)
 {
 	struct session s = { .pidfd = -1, .sigfd = -1 };
@@ -180,6 +217,11 @@ int trace_main(int argc, char **argv)
 				    outfile_error(err));
 	}
 
+	if (s.o.cgroup) {
+		err = cgroup_anchor(&s);
+		if (err)
+			return err;
+	}
 	/* which libc: the target's, or for a command the one we run on */
 	if (s.o.cmd) {
 		if (s.o.libc) {
@@ -412,6 +454,7 @@ out:
 	aggsync_free(&s.agg);
 	if (s.reclaim.skel)
 		reclaim_free(&s.reclaim);
+	procs_free(&s.procs);
 	written_free(&s.folded_files);
 	if (s.out && s.out != stdout && fclose(s.out) && !rc) {
 		fprintf(stderr, "heaptrail: cannot write %s: %s\n", s.o.output,
