@@ -403,7 +403,10 @@ static __always_inline __u64 stack_of(__u64 pc, __u64 sp, __u64 bp,
 				      __u32 slot)
 {
 	__u32 trunc = 0;
-	__u64 id = capture_stack(&stacks, pc, sp, bp, &trunc, slot);
+	/* another program's code (a followed exec) does not lie at the
+	 * target's modules' addresses (ASLR): it is walked by frame
+	 * pointers, as code without rows is */
+	__u64 id = capture_stack(&stacks, pc, sp, bp, &trunc);
 
 	if (!id)
 		count(HT_C_DROP_STACK);

@@ -203,12 +203,10 @@ static __always_inline int cgroup_join(void)
  * --follow-forks the kernel filters the uprobes by PID already (tp: a
  * tracepoint, which sees every process, checks the start time too).
  */
-static __always_inline int traced_slot(int tp)
+static __always_inline int slot_lookup(void)
 {
 	__u32 tgid, *s;
 
-	if (!follow_forks)
-		return (tp ? is_target_proc() : is_target()) ? 0 : -1;
 	if (is_target_proc())
 		return 0;
 	tgid = bpf_get_current_pid_tgid() >> 32;
@@ -216,6 +214,33 @@ static __always_inline int traced_slot(int tp)
 	if (s)
 		return *s;
 	return cgroup_id ? cgroup_join() : -1;
+}
+
+/*
+ * The slot passed through map memory, whose contents the verifier does
+ * not track: the target's slot 0, a known constant, and a child's would
+ * otherwise be two states through all that follows (the uretprobe
+ * program went past the verifier's 1M instructions).
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __s32);
+} slot_cell SEC(".maps");
+
+static __always_inline int traced_slot(int tp)
+{
+	__u32 zero = 0;
+	__s32 *c;
+
+	if (!follow_forks)
+		return (tp ? is_target_proc() : is_target()) ? 0 : -1;
+	c = bpf_map_lookup_elem(&slot_cell, &zero);
+	if (!c)
+		return -1;
+	*c = slot_lookup();
+	return *c;
 }
 
 /* Does slot run another program than the target's? */

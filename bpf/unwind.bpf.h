@@ -87,8 +87,6 @@ struct walk {
 	__u32 gen;
 	__u32 n;
 	__u32 truncated;
-	__u32 slot;	/* the process (procs.bpf.h) */
-	__u32 fp_only;	/* another program's layout: the rows are not its */
 };
 
 /*
@@ -208,13 +206,10 @@ static __always_inline const struct ht_urow *lookup_row(struct walk *w,
 							 __u64 pc)
 {
 	__u32 idx = (__u32)(pc ^ (pc >> 9)) & (UCACHE_SIZE - 1);
-	struct ucache_ent *e;
+	struct ucache_ent *e = bpf_map_lookup_elem(&ucache, &idx);
 	const struct ht_module *m;
 	const struct ht_urow *r;
 
-	if (w->fp_only)
-		return NULL;
-	e = bpf_map_lookup_elem(&ucache, &idx);
 	if (e && e->pc == pc && e->gen == w->gen)
 		return e->what == UC_ROW ? &e->row :
 		       e->what == UC_STOP ? &stop_row : NULL;
@@ -274,10 +269,6 @@ static long walk_step(__u32 i, struct walk *w)
 
 	if (!pc)
 		return 1;
-	/* here, in the callback checked once: in the caller the lookup
-	 * took the verifier past its limit */
-	if (!i && w->slot)
-		w->fp_only = proc_foreign(w->slot);
 	if (w->n >= HT_MAX_FRAMES) {
 		w->truncated = 1;
 		return 1;
@@ -316,12 +307,11 @@ static long walk_step(__u32 i, struct walk *w)
  * return its key; 0 means "unknown stack" (stack map full).
  */
 static __always_inline __u64 capture_stack(void *stacks, __u64 pc, __u64 sp,
-					   __u64 bp, __u32 *truncated, __u32 slot)
+					   __u64 bp, __u32 *truncated)
 {
 	__u32 zero = 0;
 	struct walk w = { .pc = pc, .sp = sp, .bp = bp,
-			  .hash = 0xcbf29ce484222325ULL, .gen = unwind_gen,
-			  .slot = slot };
+			  .hash = 0xcbf29ce484222325ULL, .gen = unwind_gen };
 	long err;
 
 	w.st = bpf_map_lookup_elem(&scratch, &zero);
