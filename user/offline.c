@@ -29,6 +29,7 @@
 struct omod {
 	char name[256], build_id[64], path[4096];
 	bool tried;
+	size_t named, left;	/* frames named now, frames still bare */
 	struct elf_img *img;	/* symbols of the debug file (or module) */
 	struct elf_img *mod;	/* the module itself, if still the same build */
 	struct dbg_info *dbg;
@@ -162,8 +163,10 @@ static bool rewrite(struct offline *o, const char *line)
 	/* a return address: name the call, at off - 1. A debug file's load
 	 * segments keep no file offsets: map through the module if it is
 	 * still around, else assume the usual layout, offset == address */
-	if (!m->img)
+	if (!m->img) {
+		m->left++;
 		return false;
+	}
 	if (elf_img_off_to_vaddr(m->mod ? m->mod : m->img, off - 1, &vaddr))
 		vaddr = off - 1;
 	sym = elf_img_sym_at(m->img, vaddr);
@@ -175,14 +178,43 @@ static bool rewrite(struct offline *o, const char *line)
 	if (!sym) {
 		printf("        %s+0x%" PRIx64 "%s\n", m->name, off,
 		       n ? "" : " (no symbol)");
+		m->left++;
 		return true;
 	}
+	m->named++;
 	printf("        %s+0x%" PRIx64 " (%s)", demangle(&o->dm, sym->name),
 	       vaddr + 1 - sym->addr, m->name);
 	if (n && sf[n - 1].file)
 		printf(" %s:%d", base(sf[n - 1].file), sf[n - 1].line);
 	putchar('\n');
 	return true;
+}
+
+/*
+ * The trailer names a module for a later symbolization: once every frame
+ * of it is named, the line is stale and goes. A module none of whose
+ * frames was seen (or one that could not be parsed) stays listed.
+ */
+static bool resolved(struct offline *o, const char *line)
+{
+	char name[256];
+	int i;
+
+	if (strncmp(line, "unsymbolized module: ", 21) ||
+	    sscanf(line + 21, "%255s", name) != 1)
+		return false;
+	for (i = 0; i < o->nmods; i++)
+		if (!strcmp(o->mods[i].name, name))
+			return o->mods[i].named && !o->mods[i].left;
+	return false;
+}
+
+static int symbolize_usage(const char *fmt, const char *arg)
+{
+	fprintf(stderr, "heaptrail: symbolize: ");
+	fprintf(stderr, fmt, arg);
+	fprintf(stderr, " (see heaptrail symbolize --help)\n");
+	return 2;
 }
 
 int symbolize_main(int argc, char **argv)
@@ -203,17 +235,36 @@ int symbolize_main(int argc, char **argv)
 
 	if (!o)
 		return 1;
+	opterr = 0;
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "h", lo, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":h", lo, NULL)) != -1) {
 		if (c == 'D' && o->ndirs < MAX_DIRS) {
 			o->dirs[o->ndirs++] = optarg;
+		} else if (c == 'D') {
+			free(o);
+			return symbolize_usage("more than %s --debug-dir options",
+					       "16");
 		} else if (c == 'N') {
 			o->dm.off = true;
-		} else {
-			fprintf(stderr, "usage: heaptrail symbolize [--debug-dir DIR]... [--no-demangle] [REPORT]\n");
+		} else if (c == 'h') {
+			printf("Usage: heaptrail symbolize [--debug-dir DIR]... [--no-demangle] [REPORT]\n"
+			       "Names the frames a saved text report left as module+offset (standard\n"
+			       "input without REPORT or with -), by the build IDs in its trailer.\n\n"
+			       "      --debug-dir DIR  look for debug files in DIR too (DIR/.build-id/...)\n"
+			       "      --no-demangle    keep C++ names as the binary spells them\n");
 			free(o);
-			return c == 'h' ? 0 : 2;
+			return 0;
+		} else {
+			free(o);
+			return symbolize_usage(c == ':' ? "option '%s' needs a value" :
+						"unknown option '%s'",
+					       argv[optind - 1]);
 		}
+	}
+	if (argc - optind > 1) {
+		free(o);
+		return symbolize_usage("one report at a time, not '%s'",
+				       argv[optind + 1]);
 	}
 	if (optind < argc && strcmp(argv[optind], "-")) {
 		name = argv[optind];
@@ -252,7 +303,7 @@ int symbolize_main(int argc, char **argv)
 	free(line);
 	for (i = 0; i < n; i++) {
 		lines[i][strcspn(lines[i], "\n")] = '\0';
-		if (!rc && !rewrite(o, lines[i]))
+		if (!rc && !rewrite(o, lines[i]) && !resolved(o, lines[i]))
 			puts(lines[i]);
 		free(lines[i]);
 	}

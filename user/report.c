@@ -6,6 +6,7 @@
 #include "child.h"
 #include "report.h"
 #include "stacksyms.h"
+#include "util.h"
 
 const char *fmt_bytes(double b, char *buf, size_t len)
 {
@@ -90,10 +91,11 @@ static void print_trailer(FILE *out, struct symbolizer *s,
 			m->path ? m->path : "?");
 	}
 	fprintf(out,
-		"symbolized %" PRIu64 " frames in %.2f ms (%u files read, %u with DWARF; %.2f ms loading so far)\n",
+		"symbolized %" PRIu64 " frame%s in %.2f ms (%u file%s read, %u with DWARF; %.2f ms loading so far)\n",
 		s->st.frames - before->frames,
+		plural(s->st.frames - before->frames),
 		(s->st.lookup_ns - before->lookup_ns) / 1e6, s->st.objs,
-		s->st.dwarf, s->st.load_ns / 1e6);
+		plural(s->st.objs), s->st.dwarf, s->st.load_ns / 1e6);
 }
 
 long report_find(const struct profile *p, const struct ht_agg_key *key)
@@ -160,10 +162,12 @@ static void print_lifecycle(FILE *out, const struct report_opts *o)
 		fprintf(out,
 			"exec: PID %d ran exec%s at +%.1f s (was %s): %" PRId64
 			" bytes in %" PRId64
-			" allocations of the old program%s dropped; figures count from there\n",
+			" allocation%s of the old program%s dropped; figures count from there\n",
 			o->pid, o->exec->n > 1 ? " again" : "", o->exec->at_s,
 			o->exec->old_comm, o->exec->dropped.live_bytes,
-			o->exec->dropped.live_count, o->exec->n > 1 ? "s" : "");
+			o->exec->dropped.live_count,
+			plural(o->exec->dropped.live_count),
+			o->exec->n > 1 ? "s" : "");
 	if (o->end == END_WAITED)
 		fprintf(out, "ended: PID %d %s at +%.1f s\n", o->pid,
 			child_status(o->wstatus, how, sizeof(how)), o->end_s);
@@ -246,18 +250,19 @@ static void print_suspect(FILE *out, size_t i, const struct leak_suspect *l)
 	if (l->reason == LEAK_NEVER_FREED) {
 		fprintf(out,
 			"  %zu. %s in %" PRIu64
-			" allocations since attach, none freed (the program freed %.0f%% of its others), %s confidence, avg age %.1f s, %s",
+			" allocation%s since attach, none freed (the program freed %.0f%% of its others), %s confidence, avg age %.1f s, %s",
 			i + 1, fmt_bytes(l->growth, b1, sizeof(b1)), l->allocs,
+			plural(l->allocs),
 			l->others_freed * 100,
 			leak_confidence_name(l->confidence), l->avg_age_s,
 			kind_name(l->key.kind));
 		return;
 	}
 	fprintf(out,
-		"  %zu. %s%s/min, %s confidence (R2 %.2f, grew in %.0f%% of %zu samples over %.0f s, avg age %.1f s), %s",
+		"  %zu. %s%s/min, %s confidence (R2 %.2f, grew in %.0f%% of %zu sample%s over %.0f s, avg age %.1f s), %s",
 		i + 1, l->rate >= 0 ? "+" : "", fmt_bytes(l->rate, b2, sizeof(b2)),
 		leak_confidence_name(l->confidence), l->r2, l->growing * 100,
-		l->samples, l->span_s, l->avg_age_s < 0 ? 0 : l->avg_age_s,
+		l->samples, plural(l->samples), l->span_s, l->avg_age_s < 0 ? 0 : l->avg_age_s,
 		kind_name(l->key.kind));
 }
 
@@ -314,7 +319,8 @@ static void print_entry(FILE *out, const struct profile *p, size_t i,
 		i + 1, (int64_t)e->agg.live_bytes,
 		fmt_bytes(e->agg.live_bytes, b1, sizeof(b1)),
 		(int64_t)e->agg.live_count,
-		e->key.kind == HT_FAULT ? "pages" :
+		e->key.kind == HT_FAULT ?
+			(e->agg.live_count == 1 ? "page" : "pages") :
 		e->agg.live_count == 1 ? "allocation" : "allocations",
 		total > 0 ? 100.0 * e->agg.live_bytes / total : 0.0, age);
 	if (o->ages)
@@ -345,9 +351,9 @@ static void print_fill(FILE *out, const struct map_fill *f)
 		fputs("maps: fill levels unknown (the kernel counts them from Linux 6.6)",
 		      out);
 	fprintf(out,
-		"; reclaimed %" PRIu64 " stacks that held nothing (%" PRIu64
+		"; reclaimed %" PRIu64 " stack%s that held nothing (%" PRIu64
 		" put back: used while reclaimed)\n",
-		f->reclaimed, f->kept);
+		f->reclaimed, plural(f->reclaimed), f->kept);
 }
 
 void report_print(FILE *out, const struct profile *p, struct symbolizer *s,
@@ -389,24 +395,26 @@ void report_print(FILE *out, const struct profile *p, struct symbolizer *s,
 		fprintf(out,
 			"mode: page faults (first write to each anonymous page; no allocator probes)\n"
 			"outstanding: %" PRId64 " bytes (%s) in %" PRId64
-			" pages first written since attach\n",
+			" page%s first written since attach\n",
 			total, fmt_bytes(total, b1, sizeof(b1)),
-			p->faults.live_count);
+			p->faults.live_count, plural(p->faults.live_count));
 	} else {
 		fprintf(out,
 			"outstanding: %" PRId64 " bytes (%s) = heap %" PRId64
-			" in %" PRId64 " allocations + mmap %" PRId64
-			" in %" PRId64 " mappings + brk %" PRId64 "\n",
+			" in %" PRId64 " allocation%s + mmap %" PRId64
+			" in %" PRId64 " mapping%s + brk %" PRId64 "\n",
 			total, fmt_bytes(total, b1, sizeof(b1)),
 			p->heap.live_bytes, p->heap.live_count,
-			p->mmap.live_bytes, p->mmap.live_count,
+			plural(p->heap.live_count), p->mmap.live_bytes,
+			p->mmap.live_count, plural(p->mmap.live_count),
 			p->brk.live_bytes);
 		fprintf(out,
 			"heap since attach: allocated %" PRIu64
-			" bytes in %" PRIu64 " calls, freed %" PRIu64
-			" bytes in %" PRIu64 " calls\n",
+			" bytes in %" PRIu64 " call%s, freed %" PRIu64
+			" bytes in %" PRIu64 " call%s\n",
 			p->heap.alloc_bytes, p->heap.alloc_count,
-			p->heap.free_bytes, p->heap.free_count);
+			plural(p->heap.alloc_count), p->heap.free_bytes,
+			p->heap.free_count, plural(p->heap.free_count));
 	}
 	/* lost events apart from kept bytes whose stack was not kept */
 	fprintf(out,
@@ -421,14 +429,15 @@ void report_print(FILE *out, const struct profile *p, struct symbolizer *s,
 		c[HT_C_DROP_STACK] + c[HT_C_DROP_AGG], c[HT_C_DROP_STACK],
 		c[HT_C_DROP_AGG], c[HT_C_TRUNCATED]);
 	fprintf(out,
-		"ignored: %" PRIu64 " frees of memory not seen allocated (made before attach, or the allocator's own), %"
-		PRIu64 " allocator calls made inside another (counted once)\n",
-		c[HT_C_UNKNOWN_FREE], c[HT_C_NESTED]);
+		"ignored: %" PRIu64 " free%s of memory not seen allocated (made before attach, or the allocator's own), %"
+		PRIu64 " allocator call%s made inside another (counted once)\n",
+		c[HT_C_UNKNOWN_FREE], plural(c[HT_C_UNKNOWN_FREE]),
+		c[HT_C_NESTED], plural(c[HT_C_NESTED]));
 	print_fill(out, o->fill);
 
 	shown = p->nlive < (size_t)o->top ? p->nlive : (size_t)o->top;
-	fprintf(out, "top %zu of %zu stacks by outstanding bytes", shown,
-		p->nlive);
+	fprintf(out, "top %zu of %zu stack%s by outstanding bytes", shown,
+		p->nlive, plural(p->nlive));
 	if (o->min_age)
 		fprintf(out, " (allocations at least %.1f s old)", o->min_age);
 	fprintf(out, ":\n");

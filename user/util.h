@@ -9,6 +9,12 @@
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
+/* "s" for a count that takes the plural: "1 allocation", "2 allocations" */
+static inline const char *plural(uint64_t n)
+{
+	return n == 1 ? "" : "s";
+}
+
 /*
  * Make room for one more element in a growable array: *v holds *n used
  * elements of elem bytes in *cap slots. 0 or -ENOMEM (*v left valid).

@@ -39,3 +39,26 @@ test_install_tree() {
 	make -s -C "$ROOT" uninstall DESTDIR="$d" PREFIX=/usr >/dev/null 2>&1 || fail "make uninstall"
 	[ -z "$(find "$d" -type f)" ] || fail "left after uninstall: $(find "$d" -type f)"
 }
+
+# The subcommands speak alike: --help on stdout with exit 0 and a
+# "Usage: heaptrail SUB" first line; a usage error is one line on stderr,
+# "heaptrail: SUB: ... (see heaptrail SUB --help)", with exit 2.
+test_docs_subcommand_help_style() {
+	local sub rc
+	for sub in diff symbolize; do
+		"$HT" $sub --help >"$TMPD/out" 2>"$TMPD/err"
+		rc=$?
+		[ $rc = 0 ] || fail "$sub --help exited $rc"
+		[ -s "$TMPD/err" ] && fail "$sub --help wrote to stderr: $(cat "$TMPD/err")"
+		head -1 "$TMPD/out" | grep -q "^Usage: heaptrail $sub " ||
+			fail "$sub --help: $(head -1 "$TMPD/out")"
+		grep -q -- '--' "$TMPD/out" || fail "$sub --help lists no option"
+		"$HT" $sub --bogus-option >"$TMPD/out" 2>"$TMPD/err" </dev/null
+		rc=$?
+		[ $rc = 2 ] || fail "$sub --bogus-option exited $rc"
+		[ -s "$TMPD/out" ] && fail "$sub usage error on stdout: $(cat "$TMPD/out")"
+		[ "$(wc -l <"$TMPD/err")" = 1 ] || fail "$sub: $(cat "$TMPD/err")"
+		grep -qx "heaptrail: $sub: unknown option '--bogus-option' (see heaptrail $sub --help)" \
+			"$TMPD/err" || fail "$sub: $(cat "$TMPD/err")"
+	done
+}

@@ -87,7 +87,7 @@ test_min_age_and_histogram() {
 	expect_entry encode 50000 50 malloc
 	last_report | grep -qE '^#1 50000 bytes .* oldest 1\.[0-9] s \[<10s:50\], malloc$' ||
 		fail "$(last_report | grep '^#1')"
-	last_report | grep -q '^top 1 of 1 stacks by outstanding bytes (allocations at least 1.0 s old):' ||
+	last_report | grep -q '^top 1 of 1 stack by outstanding bytes (allocations at least 1.0 s old):' ||
 		fail "$(last_report | grep '^top')"
 	# the report right after the leak saw it, but nothing old enough yet
 	awk '/^heaptrail: pid/ {seen = 0} /^heap since attach: allocated 50000 bytes in 50 calls/ {seen = 1}

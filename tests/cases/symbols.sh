@@ -222,3 +222,23 @@ test_sym_offline_symbolize() {
 	"$HT" symbolize "$TMPD/none" 2>"$TMPD/err" && fail "missing report accepted"
 	grep -q "^heaptrail: cannot read $TMPD/none: No such file" "$TMPD/err" || fail "$(cat "$TMPD/err")"
 }
+
+# `heaptrail symbolize` drops the trailer's "unsymbolized module" line of a
+# module it named, and keeps it while the module stays without names.
+test_sym_offline_drops_resolved_modules() {
+	local id line
+	id=$(readelf -n "$BIN/symc-buildid" | sed -n 's/.*Build ID: //p')
+	sym_run "$BIN/symc-buildid" records
+	line="unsymbolized module: symc-buildid build-id $id path $BIN/symc-buildid"
+	last_report >"$TMPD/saved.txt"
+	grep -qx "$line" "$TMPD/saved.txt" || fail "saved: $(grep unsymbolized "$TMPD/saved.txt")"
+	"$HT" symbolize --debug-dir "$BIN/debugroot" "$TMPD/saved.txt" >"$TMPD/named.txt" ||
+		fail "heaptrail symbolize exited $?"
+	HOUT=$TMPD/named.txt
+	expect_entry store_record 1152 12 malloc
+	grep -q "^unsymbolized module: symc-buildid " "$TMPD/named.txt" &&
+		fail "stale: $(grep unsymbolized "$TMPD/named.txt")"
+	# without the debug file nothing is named: the line stays
+	"$HT" symbolize "$TMPD/saved.txt" >"$TMPD/same.txt" || fail "exited $?"
+	grep -qx "$line" "$TMPD/same.txt" || fail "dropped: $(grep unsymbolized "$TMPD/same.txt")"
+}
