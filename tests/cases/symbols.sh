@@ -242,3 +242,80 @@ test_sym_offline_drops_resolved_modules() {
 	"$HT" symbolize "$TMPD/saved.txt" >"$TMPD/same.txt" || fail "exited $?"
 	grep -qx "$line" "$TMPD/same.txt" || fail "dropped: $(grep unsymbolized "$TMPD/same.txt")"
 }
+
+# A2L_NORM: ELF symbol suffixes of GCC's clones (LTO's private copies,
+# constant propagation, split parts) that DWARF names leave out
+a2l_norm() { sed -E 's/\.(lto_priv|constprop|isra|part|cold)(\.[0-9]+)?//g'; }
+
+# same_as_addr2line RANK BINARY [DEBUGFILE]: every frame of BINARY in
+# stack #RANK, with the inlined calls printed above it, is what binutils'
+# `addr2line -i -f` gives at the same address (function names and
+# file:line, innermost first); symbols and DWARF from DEBUGFILE if given
+same_as_addr2line() {
+	local rank=$1 mod l fn off addr want got chain=() n=0
+	local bin=${3:-$2}
+	mod=$(basename "$2")
+	while IFS= read -r l; do
+		if [[ $l =~ ^([^ ]+)\ \(inlined\)\ ([^ ]+)$ ]]; then
+			chain+=("${BASH_REMATCH[1]} ${BASH_REMATCH[2]}")
+			continue
+		fi
+		if [[ $l =~ ^([^ +]+)\+0x([0-9a-f]+)\ \($mod\)\ ([^ ]+)$ ]]; then
+			fn=${BASH_REMATCH[1]} off=${BASH_REMATCH[2]}
+			chain+=("$fn ${BASH_REMATCH[3]}")
+			# a return address: the call is the byte before it
+			addr=$(nm "$bin" | awk -v f="$fn" '$3 == f { print $1; exit }')
+			[ -n "$addr" ] || fail "no symbol $fn in $bin"
+			addr=$(printf '0x%x' $((0x$addr + 0x$off - 1)))
+			want=$(addr2line -i -f -e "$bin" "$addr" | paste - - |
+				sed -E 's/ \(discriminator [0-9]+\)//; s/\t.*\// /' | a2l_norm)
+			got=$(printf '%s\n' "${chain[@]}" | a2l_norm)
+			[ "$got" = "$want" ] ||
+				fail "at $fn+0x$off ($addr): heaptrail [$(echo $got)], addr2line [$(echo $want)]"
+			n=$((n + 1))
+		fi
+		chain=()
+	done < <(frame_lines "$rank")
+	[ $n -gt 0 ] || fail "no frame of $mod in stack #$rank: $(frame_lines "$rank")"
+}
+
+# LTO: the allocation is in ltolib.c's lto_new_buf, inlined into
+# lto_new_record, inlined into ltomain.c's store at link time (the
+# inlined instances' origins are in other compile units). Both inlined
+# frames appear with their own lines, as addr2line -i gives them; an
+# earlier heaptrail printed store+0x16 with lto_new_buf's line alone.
+test_sym_lto_inline_chain() {
+	local r f l
+	sym_run "$BIN/lto" go
+	expect_entry store 960 10 malloc
+	r=$(entry store | cut -d' ' -f4)
+	f=$ROOT/tests/ltolib.c
+	l=$(frame_lines "$r" | head -3 | tr '\n' '|')
+	[[ $l =~ ^lto_new_buf\ \(inlined\)\ ltolib\.c:$(src_line "$f" lto-alloc)\|lto_new_record\ \(inlined\)\ ltolib\.c:$(src_line "$f" lto-record)\|store\+0x[0-9a-f]+\ \(lto\)\ ltomain\.c:$(src_line "$ROOT/tests/ltomain.c" lto-store)\|$ ]] ||
+		fail "stack #$r: $l"
+	same_as_addr2line "$r" "$BIN/lto"
+}
+
+# The case the LTO chains were found with: Debian's python3.11 (LTO, its
+# debug file from python3.11-dbg, when installed for the same build).
+# A range() of new ints fills pymalloc arenas: the arena's mmap is made
+# under rangeiter_next with PyLong_FromLong ... new_arena inlined.
+# HT_TEST_PYTHON and HT_TEST_PYTHON_DEBUG_DIR may name another build.
+test_sym_lto_python() {
+	local py=${HT_TEST_PYTHON:-/usr/bin/python3.11} id dbg r
+	local dir=${HT_TEST_PYTHON_DEBUG_DIR:-/usr/lib/debug}
+	[ -x "$py" ] || skip "no $py"
+	id=$(readelf -n "$py" | sed -n 's/.*Build ID: //p')
+	dbg=$dir/.build-id/${id:0:2}/${id:2}.debug
+	[ -f "$dbg" ] || skip "no debug file for $py (python3.11-dbg of its version)"
+	cat >"$TMPD/ints.py" <<'PY'
+keep = [list(range(10**6 + k * 100000, 10**6 + (k + 1) * 100000)) for k in range(20)]
+PY
+	"$HT" -d 60 -n 100 --debug-dir "$dir" -- "$py" "$TMPD/ints.py" >"$HOUT" 2>"$HERR" ||
+		fail "heaptrail exited $?"
+	r=$(last_report | awk '/^#[0-9]+ / { rank = substr($1, 2) }
+		/^        rangeiter_next/ { print rank; exit }')
+	[ -n "$r" ] || fail "no stack through rangeiter_next"
+	frames "$r" | grep -qx 'PyLong_FromLong' || fail "$(frame_lines "$r" | head -12)"
+	same_as_addr2line "$r" "$py" "$dbg"
+}
