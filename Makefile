@@ -30,7 +30,7 @@ HEAPTRAIL := $(OUT)/heaptrail
 CFLAGS += -fsanitize=address,undefined -fno-sanitize-recover=all \
 	-fno-omit-frame-pointer
 endif
-LDLIBS := -lbpf -ldw -lelf -lz -lm -lstdc++ -lcapstone
+LDLIBS := -lbpf -ldw -lelf -lz -lm -lstdc++ -lcapstone -ldebuginfod
 
 BPF_SRC := bpf/heaptrail.bpf.c
 BPF_HDR := $(wildcard bpf/*.h)
@@ -39,12 +39,14 @@ USER_OBJ := $(patsubst user/%.c,$(OUT)/%.o,$(USER_SRC))
 
 # to build and run heaptrail (`make deps`)
 DEB_PACKAGES := clang libbpf-dev bpftool libelf-dev libdw-dev zlib1g-dev libcapstone-dev \
+	libdebuginfod-dev \
 	make gcc g++ libc6-dev binutils util-linux procps
 # the tests (`make test-deps`, run by `make test`): they read heaptrail's
 # output back with real readers (go tool pprof, a JSON Schema validator,
 # gdb's backtrace, man), trace C++ and replacement allocators; libc6-dbg
-# names libc's frames; libclang-rt-14-dev has libFuzzer
-TEST_PACKAGES := gzip golang-go python3-jsonschema gdb libc6-dbg man-db \
+# names libc's frames; libclang-rt-14-dev has libFuzzer; debuginfod serves
+# a debug file on loopback
+TEST_PACKAGES := gzip golang-go python3-jsonschema gdb libc6-dbg man-db debuginfod \
 	libjemalloc2 libgoogle-perftools4 libmimalloc2.0 libclang-rt-14-dev
 
 .PHONY: all deps test-deps demo test bench readme install uninstall clean format fuzz

@@ -11,6 +11,8 @@ HOUT=$TMPD/ht.out
 HERR=$TMPD/ht.err
 TPID= HPID= HRC= STATS0=
 EXTRA_PIDS=()	# more processes a test started: SIGTERM at the end
+# no debuginfod server unless a test starts its own (on loopback)
+unset DEBUGINFOD_URLS
 
 cleanup() {
 	[ -n "$STATS0" ] && echo "$STATS0" >/proc/sys/kernel/bpf_stats_enabled

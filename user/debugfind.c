@@ -4,7 +4,8 @@
  * by build ID under .build-id/, then by .gnu_debuglink name next to the
  * module, in its .debug/ and under the debug root. A debuglink only names
  * a file, so its CRC32 is checked: a stale debug file from an older build
- * would give wrong lines, which is worse than none.
+ * would give wrong lines, which is worse than none. Last, the debuginfod
+ * servers of $DEBUGINFOD_URLS, by build ID.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -17,6 +18,7 @@
 #include <unistd.h>
 #include <zlib.h>
 
+#include "dbgfetch.h"
 #include "debugfind.h"
 #include "safeopen.h"
 
@@ -180,7 +182,16 @@ int debug_find(const struct debug_req *r, char *buf, size_t len)
 		return fd < 0 ? -errno : fd;
 	}
 	fd = by_build_id(r, buf, len);
-	if (fd >= 0 || !l.name[0])
+	if (fd < 0 && l.name[0])
+		fd = by_link(r, &l, buf, len);
+	if (fd >= 0)
 		return fd;
-	return by_link(r, &l, buf, len);
+	/* nothing on this machine: the debuginfod servers, if any */
+	fd = dbgfetch(r->build_id, buf, len);
+	if (fd == -ETIME || fd == -EINTR)
+		fprintf(stderr, "heaptrail: debuginfod: no debug file for %s (build ID %s): %s\n",
+			r->path, r->build_id, fd == -ETIME ?
+			"not received in time (" DBGFETCH_MAX_STR " s, or DEBUGINFOD_MAXTIME)" :
+			"stopped by a signal");
+	return fd < 0 ? -ENOENT : fd;
 }

@@ -19,8 +19,8 @@ struct debug_req {
 /*
  * Open the file holding the module's DWARF: the module itself if it has
  * .debug_info, else /usr/lib/debug/.build-id/xx/rest.debug, else the
- * .gnu_debuglink file whose CRC32 matches. Returns an fd, its path in buf,
- * or -ENOENT.
+ * .gnu_debuglink file whose CRC32 matches, else a debuginfod server's by
+ * build ID (dbgfetch.h). Returns an fd, its path in buf, or -ENOENT.
  */
 int debug_find(const struct debug_req *r, char *buf, size_t len);
 
