@@ -43,8 +43,8 @@ many_run() {
 # "heap since attach: allocated B bytes in N calls, freed F bytes in M calls"
 # and "outstanding: X bytes ... = heap H in C allocations ..." as numbers
 many_totals() {
-	sed -n 's/^heap since attach: allocated \([0-9]*\) bytes in \([0-9]*\) calls, freed \([0-9]*\) bytes in \([0-9]*\) calls.*/\1 \2 \3 \4/p' "$HOUT"
-	sed -n 's/^outstanding: \([0-9]*\) bytes.* = heap \([0-9]*\) in \([0-9]*\) allocations.*/\1 \2 \3/p' "$HOUT"
+	sed -n 's/^heap since attach: allocated \([0-9]*\) bytes in \([0-9]*\) calls\?, freed \([0-9]*\) bytes in \([0-9]*\) calls\?.*/\1 \2 \3 \4/p' "$HOUT"
+	sed -n 's/^outstanding: \([0-9]*\) bytes.* = heap \([0-9]*\) in \([0-9]*\) allocations\?.*/\1 \2 \3/p' "$HOUT"
 }
 
 test_many_stacks_exact_with_ages() {
