@@ -37,6 +37,9 @@ enum ht_kind {
 	HT_MMAP,	/* anonymous mmap/mremap made by the program itself */
 	HT_BRK,		/* brk/sbrk heap growth made by the program itself */
 	HT_FAULT,	/* --faults: an anonymous page first written */
+	HT_KMALLOC,	/* --kernel: kmalloc (slab or large), kfree */
+	HT_KMEM_CACHE,	/* --kernel: kmem_cache_alloc, kmem_cache_free */
+	HT_PAGES,	/* --kernel: the page allocator, 4096 << order bytes */
 	HT_NKINDS,
 };
 
