@@ -19,10 +19,14 @@ volatile __u32 image = 0;
 const volatile __u64 min_size = 0;
 const volatile __u64 max_size = ~0ULL;
 
+/*
+ * Preallocated: a map that allocates its elements as it goes refills
+ * them with kmalloc from irq_work, which this program traces and stores
+ * in the map, which refills again: it filled a million entries in 3 s.
+ */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, 1 << 20);
-	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__uint(max_entries, 1 << 18);
 	__type(key, __u64);
 	__type(value, struct ht_alloc);
 } allocs SEC(".maps");

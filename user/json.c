@@ -284,7 +284,7 @@ void report_json(FILE *out, const struct profile *p, struct symbolizer *s,
 		o->elapsed, o->final ? "true" : "false");
 	fprintf(out, "\"min_age_s\":%.3f,", o->min_age);
 	fprintf(out, "\"mode\":\"%s\",",
-		o->faults ? "page_faults" :
+		o->faults ? "page_faults" : o->kernel ? "kernel" :
 		o->sample_bytes ? "sampled" : "allocations");
 	fprintf(out, "\"sample_bytes\":%" PRIu64 ",", o->sample_bytes);
 	fprintf(out, "\"outstanding_bytes\":%" PRId64 ",", total);

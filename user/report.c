@@ -6,6 +6,7 @@
 #include "child.h"
 #include "report.h"
 #include "stacksyms.h"
+#include "util.h"
 
 const char *fmt_bytes(double b, char *buf, size_t len)
 {
@@ -350,6 +351,46 @@ static void print_fill(FILE *out, const struct map_fill *f)
 		f->reclaimed, f->kept);
 }
 
+/*
+ * --kernel: every kind is counted in p->heap; the report splits them
+ * from the stacks (p->v lists each stack with activity since attach).
+ */
+static void print_kernel_totals(FILE *out, const struct profile *p)
+{
+	static const uint32_t kinds[] = { HT_KMALLOC, HT_KMEM_CACHE, HT_PAGES };
+	struct prof_totals t[ARRAY_SIZE(kinds)] = {};
+	int64_t total = profile_total_bytes(p);
+	char b1[32];
+	size_t i, j;
+
+	for (i = 0; i < p->n; i++)
+		for (j = 0; j < ARRAY_SIZE(kinds); j++) {
+			const struct ht_agg *a = &p->v[i].agg;
+
+			if (p->v[i].key.kind != kinds[j])
+				continue;
+			t[j].live_bytes += a->live_bytes;
+			t[j].live_count += a->live_count;
+			t[j].alloc_bytes += a->alloc_bytes;
+			t[j].alloc_count += a->alloc_count;
+			t[j].free_bytes += a->free_bytes;
+			t[j].free_count += a->free_count;
+		}
+	fprintf(out,
+		"mode: kernel (kmem tracepoints, every task; bytes as allocated; pages include the slab's own)\n"
+		"outstanding: %" PRId64 " bytes (%s) = kmalloc %" PRId64
+		" in %" PRId64 " objects + kmem_cache %" PRId64 " in %" PRId64
+		" objects + pages %" PRId64 " in %" PRId64 " allocations\n",
+		total, fmt_bytes(total, b1, sizeof(b1)), t[0].live_bytes,
+		t[0].live_count, t[1].live_bytes, t[1].live_count,
+		t[2].live_bytes, t[2].live_count);
+	fprintf(out,
+		"since attach: allocated %" PRIu64 " bytes in %" PRIu64
+		" calls, freed %" PRIu64 " bytes in %" PRIu64 " calls\n",
+		p->heap.alloc_bytes, p->heap.alloc_count, p->heap.free_bytes,
+		p->heap.free_count);
+}
+
 void report_print(FILE *out, const struct profile *p, struct symbolizer *s,
 		  const struct report_opts *o)
 {
@@ -363,8 +404,13 @@ void report_print(FILE *out, const struct profile *p, struct symbolizer *s,
 	int j;
 
 	strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S", localtime(&now));
-	fprintf(out, "heaptrail: pid %d (%s), %.1f s after attach, %s%s\n",
-		o->pid, o->comm, o->elapsed, when, o->final ? ", final" : "");
+	if (o->kernel)
+		fprintf(out, "heaptrail: kernel, %.1f s after attach, %s%s\n",
+			o->elapsed, when, o->final ? ", final" : "");
+	else
+		fprintf(out, "heaptrail: pid %d (%s), %.1f s after attach, %s%s\n",
+			o->pid, o->comm, o->elapsed, when,
+			o->final ? ", final" : "");
 	if (o->sample_bytes)
 		fprintf(out,
 			"sampled: one allocation per %" PRIu64
@@ -392,6 +438,8 @@ void report_print(FILE *out, const struct profile *p, struct symbolizer *s,
 			" pages first written since attach\n",
 			total, fmt_bytes(total, b1, sizeof(b1)),
 			p->faults.live_count);
+	} else if (o->kernel) {
+		print_kernel_totals(out, p);
 	} else {
 		fprintf(out,
 			"outstanding: %" PRId64 " bytes (%s) = heap %" PRId64
@@ -420,10 +468,15 @@ void report_print(FILE *out, const struct profile *p, struct symbolizer *s,
 		c[HT_C_DROP_ALLOC], c[HT_C_DROP_MAPPING], c[HT_C_DROP_THREAD],
 		c[HT_C_DROP_STACK] + c[HT_C_DROP_AGG], c[HT_C_DROP_STACK],
 		c[HT_C_DROP_AGG], c[HT_C_TRUNCATED]);
-	fprintf(out,
-		"ignored: %" PRIu64 " frees of memory not seen allocated (made before attach, or the allocator's own), %"
-		PRIu64 " allocator calls made inside another (counted once)\n",
-		c[HT_C_UNKNOWN_FREE], c[HT_C_NESTED]);
+	if (o->kernel)
+		fprintf(out,
+			"ignored: %" PRIu64 " frees of memory not seen allocated (made before attach)\n",
+			c[HT_C_UNKNOWN_FREE]);
+	else
+		fprintf(out,
+			"ignored: %" PRIu64 " frees of memory not seen allocated (made before attach, or the allocator's own), %"
+			PRIu64 " allocator calls made inside another (counted once)\n",
+			c[HT_C_UNKNOWN_FREE], c[HT_C_NESTED]);
 	print_fill(out, o->fill);
 
 	shown = p->nlive < (size_t)o->top ? p->nlive : (size_t)o->top;
