@@ -37,7 +37,7 @@
 #define SAMPLE_MS 1000	/* a trend point a second, as for a process */
 
 struct kmode {
-	const struct kmode_opts *o;
+	const struct opts *o;
 	struct kmem_bpf *skel;
 	struct ksyms ks;
 	struct symbolizer sym;
@@ -168,7 +168,7 @@ static int read_profile(struct kmode *k, struct profile *p)
 
 static void write_files(struct kmode *k, struct profile *p)
 {
-	const struct kmode_opts *o = k->o;
+	const struct opts *o = k->o;
 	char path[PATH_MAX];
 	struct timespec when;
 	int err;
@@ -251,7 +251,7 @@ static void report(struct kmode *k, bool final)
 /* Until SIGINT, SIGTERM or SIGHUP, or the duration's end. */
 static void run(struct kmode *k, int sigfd)
 {
-	const struct kmode_opts *o = k->o;
+	const struct opts *o = k->o;
 	uint64_t next_report = o->interval ? k->start_ms + o->interval * 1000 : 0;
 	uint64_t end = o->duration ? k->start_ms + o->duration * 1000 : 0;
 	uint64_t next_sample = k->start_ms + SAMPLE_MS;
@@ -286,20 +286,12 @@ static int fail(const char *what, int err)
 	return 1;
 }
 
-int kmode_main(const struct kmode_opts *o)
+int kmode_main(const struct opts *o, FILE *out)
 {
-	struct kmode k = { .o = o, .out = stdout };
+	struct kmode k = { .o = o, .out = out };
 	sigset_t mask;
 	int sigfd, err, rc = 1;
 
-	if (o->output) {
-		err = open_output(o->output, &k.out);
-		if (err) {
-			fprintf(stderr, "heaptrail: cannot write %s: %s\n",
-				o->output, outfile_error(err));
-			return 1;
-		}
-	}
 	err = ksyms_load(&k.ks, NULL);
 	if (err) {
 		if (err == -EPERM)
