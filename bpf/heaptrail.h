@@ -53,6 +53,9 @@ enum ht_counter {
 	HT_C_UNKNOWN_FREE,	/* free of an address allocated before attach */
 	HT_C_NESTED,		/* allocator call made inside another one */
 	HT_C_TRUNCATED,		/* stack deeper than HT_MAX_FRAMES */
+	HT_C_MISSED,		/* --kernel: tracepoint hits the kernel did not
+				 * run a program for (recursion misses), read
+				 * by the loader from the programs' info */
 	HT_NCOUNTERS,
 };
 

@@ -269,6 +269,7 @@ void report_json(FILE *out, const struct profile *p, struct symbolizer *s,
 		[HT_C_UNKNOWN_FREE] = "frees_before_attach",
 		[HT_C_NESTED] = "nested_calls",
 		[HT_C_TRUNCATED] = "truncated_stacks",
+		[HT_C_MISSED] = "missed_events",
 	};
 	int64_t total = profile_total_bytes(p);
 	char when[32];

@@ -145,6 +145,26 @@ static int sample(struct kmode *k, uint64_t now_ms)
 	return err;
 }
 
+/*
+ * A tracepoint hit while a BPF program already runs on the CPU (another
+ * tool's, or this one's own map work) is not given to the program: the
+ * kernel counts it per program.
+ */
+static uint64_t missed(struct kmem_bpf *skel)
+{
+	const struct bpf_program *prog;
+	uint64_t n = 0;
+
+	bpf_object__for_each_program(prog, skel->obj) {
+		struct bpf_prog_info info = {};
+		__u32 len = sizeof(info);
+
+		if (!bpf_obj_get_info_by_fd(bpf_program__fd(prog), &info, &len))
+			n += info.recursion_misses;
+	}
+	return n;
+}
+
 /* Sample, then a full profile with frames, the tracing glue trimmed. */
 static int read_profile(struct kmode *k, struct profile *p)
 {
@@ -159,11 +179,13 @@ static int read_profile(struct kmode *k, struct profile *p)
 				p);
 	if (!err)
 		err = profile_finish(p, bpf_map__fd(k->skel->maps.counters));
-	if (err)
+	if (err) {
 		profile_free(p);
-	else
-		trim_tracing(&k->ks, p);
-	return err;
+		return err;
+	}
+	p->counters[HT_C_MISSED] = missed(k->skel);
+	trim_tracing(&k->ks, p);
+	return 0;
 }
 
 static void write_files(struct kmode *k, struct profile *p)

@@ -240,16 +240,17 @@ static void print_short_stack(FILE *out, const struct profile *p,
 	}
 }
 
-static void print_suspect(FILE *out, size_t i, const struct leak_suspect *l)
+static void print_suspect(FILE *out, size_t i, const struct leak_suspect *l,
+			  bool kernel)
 {
 	char b1[32], b2[32];
 
 	if (l->reason == LEAK_NEVER_FREED) {
 		fprintf(out,
 			"  %zu. %s in %" PRIu64
-			" allocations since attach, none freed (the program freed %.0f%% of its others), %s confidence, avg age %.1f s, %s",
+			" allocations since attach, none freed (the %s freed %.0f%% of its others), %s confidence, avg age %.1f s, %s",
 			i + 1, fmt_bytes(l->growth, b1, sizeof(b1)), l->allocs,
-			l->others_freed * 100,
+			kernel ? "kernel" : "program", l->others_freed * 100,
 			leak_confidence_name(l->confidence), l->avg_age_s,
 			kind_name(l->key.kind));
 		return;
@@ -288,7 +289,7 @@ static void print_suspects(FILE *out, const struct profile *p,
 		const struct leak_suspect *l = &o->sus[i];
 		long k = report_find(p, &l->key);
 
-		print_suspect(out, i, l);
+		print_suspect(out, i, l, o->kernel);
 		if (k >= 0) {
 			fprintf(out, ", stack #%ld:", k + 1);
 			print_short_stack(out, p, &p->v[k]);
@@ -470,8 +471,9 @@ void report_print(FILE *out, const struct profile *p, struct symbolizer *s,
 		c[HT_C_DROP_AGG], c[HT_C_TRUNCATED]);
 	if (o->kernel)
 		fprintf(out,
+			"missed: %" PRIu64 " kmem events (the tracepoint fired while a BPF program ran on that CPU; a missed free leaves its allocation counted)\n"
 			"ignored: %" PRIu64 " frees of memory not seen allocated (made before attach)\n",
-			c[HT_C_UNKNOWN_FREE]);
+			c[HT_C_MISSED], c[HT_C_UNKNOWN_FREE]);
 	else
 		fprintf(out,
 			"ignored: %" PRIu64 " frees of memory not seen allocated (made before attach, or the allocator's own), %"

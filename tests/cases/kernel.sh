@@ -79,6 +79,16 @@ test_kernel_pipes_held_and_released() {
 	sleep 2
 	stop_ht
 	[ "$HRC" = 0 ] || fail "heaptrail exited $HRC"
+	if /usr/bin/python3 -c 'import jsonschema' 2>/dev/null; then
+		/usr/bin/python3 - "$ROOT/user/report.schema.json" "$json" <<'PY' || fail "JSON schema check failed"
+import json, sys, jsonschema
+schema = json.load(open(sys.argv[1]))
+for line in open(sys.argv[2]):
+    r = json.loads(line)
+    jsonschema.validate(r, schema)
+    assert r["mode"] == "kernel" and r["pid"] == 0 and r["comm"] == "kernel", r["mode"]
+PY
+	fi
 	kpipe_sums "$json" $((held - 1)) >"$TMPD/held"
 	kpipe_sums "$json" -1 >"$TMPD/final"
 	grep -q bad-top "$TMPD/held" "$TMPD/final" &&
