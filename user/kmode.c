@@ -152,7 +152,7 @@ static int sample(struct kmode *k, uint64_t now_ms)
  */
 static uint64_t missed(struct kmem_bpf *skel)
 {
-	const struct bpf_program *prog;
+	struct bpf_program *prog;
 	uint64_t n = 0;
 
 	bpf_object__for_each_program(prog, skel->obj) {
