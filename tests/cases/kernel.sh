@@ -48,10 +48,10 @@ for name, (kind, fn, below) in want.items():
 PY
 }
 
-# sizeof(struct NAME) from the kernel's BTF
+# sizeof(struct NAME) from the kernel's BTF (dumped once: seconds)
 btf_size() {
-	bpftool btf dump file /sys/kernel/btf/vmlinux 2>/dev/null |
-		sed -n "s/^\[[0-9]*\] STRUCT '$1' size=\([0-9]*\) .*/\1/p" | head -1
+	[ -s "$TMPD/btf" ] || bpftool btf dump file /sys/kernel/btf/vmlinux >"$TMPD/btf" 2>/dev/null
+	sed -n "s/^\[[0-9]*\] STRUCT '$1' size=\([0-9]*\) .*/\1/p" "$TMPD/btf" | head -1
 }
 
 test_kernel_pipes_held_and_released() {
@@ -80,10 +80,11 @@ test_kernel_pipes_held_and_released() {
 	stop_ht
 	[ "$HRC" = 0 ] || fail "heaptrail exited $HRC"
 	if /usr/bin/python3 -c 'import jsonschema' 2>/dev/null; then
-		/usr/bin/python3 - "$ROOT/user/report.schema.json" "$json" <<'PY' || fail "JSON schema check failed"
+		/usr/bin/python3 - "$ROOT/user/report.schema.json" "$json" $((held - 1)) <<'PY' || fail "JSON schema check failed"
 import json, sys, jsonschema
 schema = json.load(open(sys.argv[1]))
-for line in open(sys.argv[2]):
+lines = open(sys.argv[2]).read().splitlines()
+for line in (lines[int(sys.argv[3])], lines[-1]):
     r = json.loads(line)
     jsonschema.validate(r, schema)
     assert r["mode"] == "kernel" and r["pid"] == 0 and r["comm"] == "kernel", r["mode"]
@@ -132,7 +133,16 @@ test_kernel_outputs() {
 	run_kernel -n 100000 -f "$TMPD/k.folded" --pprof "$TMPD/k.pb.gz"
 	kill -USR1 "$kp"
 	wait_for "$kout" "^closed" 100 || fail "kpipes did not close its pipes"
+	# the six kmem programs heaptrail holds (by program and by link
+	# descriptors), gone once it exits
+	local id ids
+	mapfile -t ids < <(sed -n 's/^prog_id:[[:space:]]*//p' /proc/"$HPID"/fdinfo/* 2>/dev/null | sort -u)
+	[ "${#ids[@]}" = 6 ] || fail "heaptrail holds ${#ids[@]} BPF programs, expected 6"
 	stop_ht
+	for id in "${ids[@]}"; do
+		bpftool prog show id "$id" >/dev/null 2>&1 &&
+			fail "BPF program $id still loaded after heaptrail exited"
+	done
 	[ "$HRC" = 0 ] || fail "heaptrail exited $HRC"
 	grep -q '^heaptrail: kernel, ' "$HOUT" || fail "no kernel header"
 	grep -q '^mode: kernel ' "$HOUT" || fail "no mode line"
