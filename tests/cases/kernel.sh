@@ -185,3 +185,15 @@ test_kernel_bad_options() {
 	grep -q "^heaptrail: --kernel traces the kernel: no COMMAND" "$HERR" ||
 		fail "--kernel -- true said: $(cat "$HERR")"
 }
+
+# Files per report in a directory are named for the kernel, not a PID.
+test_kernel_output_dir() {
+	local d=$TMPD/prof
+	timeout 60 "$HT" --kernel -d 1 -n 1 -f "$d/" --pprof "$d/" >"$HOUT" 2>"$HERR" ||
+		fail "heaptrail --kernel exited $?"
+	ls "$d" >"$TMPD/ls"
+	grep -qE '^heaptrail-kernel-[0-9]{8}-[0-9]{6}\.[0-9]{3}\.folded$' "$TMPD/ls" ||
+		fail "folded file named: $(cat "$TMPD/ls")"
+	grep -qE '^heaptrail-kernel-[0-9]{8}-[0-9]{6}\.[0-9]{3}\.pb\.gz$' "$TMPD/ls" ||
+		fail "pprof file named: $(cat "$TMPD/ls")"
+}
