@@ -52,16 +52,6 @@ struct kmode {
 	bool write_failed;
 };
 
-/* Room for each stack's key twice, as for a process (user/main.c). */
-static unsigned long ring_size(unsigned long max_stacks)
-{
-	unsigned long need = 2 * max_stacks * 24, sz = 1UL << 16;
-
-	while (sz < need && sz < 1UL << 24)
-		sz <<= 1;
-	return sz;
-}
-
 static int load(struct kmode *k)
 {
 	LIBBPF_OPTS(bpf_object_open_opts, oo, .btf_custom_path = k->o->btf);
@@ -78,7 +68,7 @@ static int load(struct kmode *k)
 	/* and room for stack 0 of every kind: what did not fit */
 	bpf_map__set_max_entries(skel->maps.aggs, k->o->max_stacks + HT_NKINDS);
 	bpf_map__set_max_entries(skel->maps.changed,
-				 ring_size(k->o->max_stacks));
+				 aggsync_ring_size(k->o->max_stacks));
 	err = kmem_bpf__load(skel);
 	return err ? err : kmem_bpf__attach(skel);
 }
@@ -128,7 +118,7 @@ static int sample(struct kmode *k, uint64_t now_ms)
 			return -ENOMEM;
 		k->pending[k->npending++] = k->agg.chg[i].key;
 	}
-	/* reports and ticks both sample: keep points apart (user/main.c) */
+	/* reports and ticks both sample: keep points apart (user/run.c) */
 	if (err || (k->last_sample_ms &&
 		    now_ms - k->last_sample_ms < SAMPLE_MS / 2))
 		return err;
@@ -312,7 +302,7 @@ int kmode_main(const struct opts *o, FILE *out)
 {
 	struct kmode k = { .o = o, .out = out };
 	sigset_t mask;
-	int sigfd, err, rc = 1;
+	int sigfd = -1, err, rc = 1;
 
 	err = ksyms_load(&k.ks, NULL);
 	if (err) {
@@ -338,7 +328,7 @@ int kmode_main(const struct opts *o, FILE *out)
 		if (err == -EPERM || err == -EACCES)
 			fprintf(stderr, "heaptrail: permission denied loading the kmem tracepoint programs (root, CAP_BPF and CAP_PERFMON needed; lockdown?)\n");
 		else
-			fprintf(stderr, "heaptrail: cannot attach the kmem tracepoints (kmalloc, kfree, kmem_cache_alloc, kmem_cache_free, mm_page_alloc, mm_page_free): %s (run with -v for details)\n",
+			fprintf(stderr, "heaptrail: cannot load or attach the kmem tracepoint programs (kmalloc, kfree, kmem_cache_alloc, kmem_cache_free, mm_page_alloc, mm_page_free): %s (run with -v for details)\n",
 				strerror(-err));
 		goto out;
 	}
@@ -358,6 +348,8 @@ int kmode_main(const struct opts *o, FILE *out)
 	report(&k, true);
 	rc = k.write_failed;
 out:
+	if (sigfd >= 0)
+		close(sigfd);
 	kmem_bpf__destroy(k.skel);
 	aggsync_free(&k.agg);
 	trend_free(&k.trend);
