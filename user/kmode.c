@@ -30,6 +30,7 @@
 #include "profile.h"
 #include "report.h"
 #include "stackcache.h"
+#include "stacksyms.h"
 #include "symbolize.h"
 #include "trend.h"
 #include "util.h"
@@ -175,7 +176,10 @@ static int read_profile(struct kmode *k, struct profile *p)
 	}
 	p->counters[HT_C_MISSED] = missed(k->skel);
 	trim_tracing(&k->ks, p);
-	return 0;
+	err = profile_symbolize(p, &k->sym);
+	if (err)
+		profile_free(p);
+	return err;
 }
 
 static void write_files(struct kmode *k, struct profile *p)
@@ -188,12 +192,8 @@ static void write_files(struct kmode *k, struct profile *p)
 	/* one time for the report's files: their names match */
 	clock_gettime(CLOCK_REALTIME, &when);
 	if (o->folded) {
-		struct folded_meta fm = { .comm = "kernel", .cmdline = "",
-					  .interval_s = o->interval,
-					  .when = when };
-
-		err = folded_write(o->folded, o->folded_dir, &fm, p, &k->sym,
-				   path, sizeof(path));
+		err = folded_write(o->folded, o->folded_dir, 0, &when, p, path,
+				   sizeof(path));
 		if (err) {
 			fprintf(stderr, "heaptrail: cannot write %s: %s\n", path,
 				outfile_error(err));
