@@ -33,6 +33,9 @@ endif
 LDLIBS := -lbpf -ldw -lelf -lz -lm -lstdc++ -lcapstone -ldebuginfod
 
 BPF_SRC := bpf/heaptrail.bpf.c
+# --kernel: the kmem tracepoints, a program and skeleton of their own
+KMEM_SRC := bpf/kmem.bpf.c
+SKELS := $(OUT)/heaptrail.skel.h $(OUT)/kmem.skel.h
 BPF_HDR := $(wildcard bpf/*.h)
 USER_SRC := $(filter-out user/main.c,$(wildcard user/*.c))
 USER_OBJ := $(patsubst user/%.c,$(OUT)/%.o,$(USER_SRC))
@@ -62,7 +65,14 @@ $(OUT)/heaptrail.bpf.o: $(BPF_SRC) $(BPF_HDR) vmlinux/vmlinux.h | $(OUT)
 $(OUT)/heaptrail.skel.h: $(OUT)/heaptrail.bpf.o
 	$(BPFTOOL) gen skeleton $< name heaptrail_bpf > $@.tmp && mv $@.tmp $@
 
-$(OUT)/%.o: user/%.c $(wildcard user/*.h) bpf/heaptrail.h $(OUT)/heaptrail.skel.h | $(OUT)
+$(OUT)/kmem.bpf.o: $(KMEM_SRC) $(BPF_HDR) vmlinux/vmlinux.h | $(OUT)
+	$(CLANG) -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Ivmlinux -Ibpf \
+		-Wall -Wno-unused-function -c $< -o $@
+
+$(OUT)/kmem.skel.h: $(OUT)/kmem.bpf.o
+	$(BPFTOOL) gen skeleton $< name kmem_bpf > $@.tmp && mv $@.tmp $@
+
+$(OUT)/%.o: user/%.c $(wildcard user/*.h) bpf/heaptrail.h $(SKELS) | $(OUT)
 	$(CC) $(CFLAGS) -c $< -o $@
 
 # the version is compiled into options.o alone (--version), rebuilt when it changes
@@ -89,7 +99,7 @@ fuzz: $(FUZZ_BIN)
 # kept between runs: make would delete them as intermediate files
 .SECONDARY: $(FUZZ_OBJ)
 
-$(FUZZ_OUT)/%.o: user/%.c $(wildcard user/*.h) bpf/heaptrail.h $(OUT)/heaptrail.skel.h
+$(FUZZ_OUT)/%.o: user/%.c $(wildcard user/*.h) bpf/heaptrail.h $(SKELS)
 	@mkdir -p $(FUZZ_OUT)
 	$(CLANG) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c $< -o $@
 

@@ -37,6 +37,9 @@ enum ht_kind {
 	HT_MMAP,	/* anonymous mmap/mremap made by the program itself */
 	HT_BRK,		/* brk/sbrk heap growth made by the program itself */
 	HT_FAULT,	/* --faults: an anonymous page first written */
+	HT_KMALLOC,	/* --kernel: kmalloc (slab or large), kfree */
+	HT_KMEM_CACHE,	/* --kernel: kmem_cache_alloc, kmem_cache_free */
+	HT_PAGES,	/* --kernel: the page allocator, 4096 << order bytes */
 	HT_NKINDS,
 };
 
@@ -50,6 +53,9 @@ enum ht_counter {
 	HT_C_UNKNOWN_FREE,	/* free of an address allocated before attach */
 	HT_C_NESTED,		/* allocator call made inside another one */
 	HT_C_TRUNCATED,		/* stack deeper than HT_MAX_FRAMES */
+	HT_C_MISSED,		/* --kernel: tracepoint hits the kernel did not
+				 * run a program for (recursion misses), read
+				 * by the loader from the programs' info */
 	HT_NCOUNTERS,
 };
 

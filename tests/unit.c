@@ -17,6 +17,7 @@
 #include "profread.h"
 #include "elfimg.h"
 #include "folded.h"
+#include "ksyms.h"
 #include "outfile.h"
 #include "perfmap.h"
 #include "probeplace.h"
@@ -232,6 +233,60 @@ static int t_fmt_bytes(void)
 	CHECK(!strcmp(fmt_bytes(1000, b, sizeof(b)), "1000 B"));
 	CHECK(!strcmp(fmt_bytes(1048576, b, sizeof(b)), "1.00 MiB"));
 	CHECK(!strcmp(fmt_bytes(1536, b, sizeof(b)), "1.50 KiB"));
+	return 0;
+}
+
+/*
+ * kallsyms: text symbols only, sorted, modules named, a pc named by the
+ * last symbol at or below it; all-zero addresses (kptr_restrict) refused.
+ */
+static int t_ksyms(void)
+{
+	static const char text[] =
+		"ffffffff81000100 T second\n"
+		"ffffffff81000000 T _stext\n"
+		"ffffffff81000200 D some_data\n"
+		"ffffffff81000300 t local_fn\n"
+		"ffffffffc0001000 t mod_fn\t[pipemod]\n"
+		"ffffffffc0002000 t bpf_prog_0123_x\t[bpf]\n";
+	static const char hidden[] = "0000000000000000 T _stext\n"
+				     "0000000000000000 T second\n";
+	char path[] = "/tmp/unit-ksyms.XXXXXX";
+	const struct ksym *k;
+	struct ksyms ks;
+	int fd = mkstemp(path);
+
+	CHECK(fd >= 0);
+	CHECK(write(fd, text, sizeof(text) - 1) == sizeof(text) - 1);
+	close(fd);
+	CHECK(ksyms_load(&ks, path) == 0);
+	CHECK(ks.n == 5);	/* the data symbol is not kept */
+	CHECK(!ksyms_find(&ks, 0xffffffff80ffffffULL));
+	k = ksyms_find(&ks, 0xffffffff81000000ULL);
+	CHECK(k && !strcmp(ksym_name(&ks, k), "_stext"));
+	k = ksyms_find(&ks, 0xffffffff810000ffULL);
+	CHECK(k && !strcmp(ksym_name(&ks, k), "_stext"));
+	k = ksyms_find(&ks, 0xffffffff81000250ULL);
+	CHECK(k && !strcmp(ksym_name(&ks, k), "second"));
+	CHECK(!strcmp(ksym_module(&ks, k), "kernel"));
+	k = ksyms_find(&ks, 0xffffffffc0001010ULL);
+	CHECK(k && !strcmp(ksym_name(&ks, k), "mod_fn") &&
+	      !strcmp(ksym_module(&ks, k), "pipemod"));
+	k = ksyms_find(&ks, 0xffffffffc0002010ULL);
+	CHECK(k && !strcmp(ksym_module(&ks, k), "bpf"));
+	ksyms_free(&ks);
+	fd = open(path, O_WRONLY | O_TRUNC);
+	CHECK(fd >= 0);
+	CHECK(write(fd, hidden, sizeof(hidden) - 1) == sizeof(hidden) - 1);
+	close(fd);
+	CHECK(ksyms_load(&ks, path) == -EPERM);
+	unlink(path);
+	CHECK(ksyms_load(&ks, path) == -ENOENT);
+	/* the real one, as root: addresses shown, any symbol found again */
+	CHECK(ksyms_load(&ks, NULL) == 0);
+	k = ksyms_find(&ks, ks.v[ks.n / 2].addr + 1);
+	CHECK(k == &ks.v[ks.n / 2] || k->addr == ks.v[ks.n / 2].addr);
+	ksyms_free(&ks);
 	return 0;
 }
 
@@ -565,6 +620,7 @@ static const struct {
 	{ "folded_lines", t_folded_lines },
 	{ "atomic_write", t_atomic_write },
 	{ "fmt_bytes", t_fmt_bytes },
+	{ "ksyms", t_ksyms },
 	{ "profread_folded", t_profread_folded },
 	{ "sample_tables", t_sample_tables },
 	{ "safe_open", t_safe_open },

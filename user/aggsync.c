@@ -40,6 +40,20 @@ int aggsync_init(struct aggsync *s, int aggs_fd, int ring_fd,
 	return s->rb ? 0 : -errno;
 }
 
+/*
+ * Room for each stack's key twice (queued in one generation, again in
+ * the next before the loader drains): 24 bytes a record. Past 16 MiB an
+ * overflow costs one full read, not a wrong figure.
+ */
+unsigned long aggsync_ring_size(unsigned long max_stacks)
+{
+	unsigned long need = 2 * max_stacks * 24, sz = 1UL << 16;
+
+	while (sz < need && sz < 1UL << 24)
+		sz <<= 1;
+	return sz;
+}
+
 static struct prof_totals *totals_of(struct aggsync *s, uint32_t kind)
 {
 	return kind == HT_MMAP	? &s->mmap :

@@ -38,6 +38,8 @@ struct aggsync {
 	uint64_t full_reads, key_reads;	/* for tests and curiosity */
 };
 
+/* The size of the change ring for max_stacks stacks (the BPF map's). */
+unsigned long aggsync_ring_size(unsigned long max_stacks);
 int aggsync_init(struct aggsync *s, int aggs_fd, int ring_fd,
 		 volatile uint32_t *gen, volatile uint32_t *lost);
 /* Read what changed; s->chg/s->nchg list it until the next update. */

@@ -269,6 +269,7 @@ void report_json(FILE *out, const struct profile *p, struct symbolizer *s,
 		[HT_C_UNKNOWN_FREE] = "frees_before_attach",
 		[HT_C_NESTED] = "nested_calls",
 		[HT_C_TRUNCATED] = "truncated_stacks",
+		[HT_C_MISSED] = "missed_events",
 	};
 	int64_t total = profile_total_bytes(p);
 	char when[32];
@@ -284,7 +285,7 @@ void report_json(FILE *out, const struct profile *p, struct symbolizer *s,
 		o->elapsed, o->final ? "true" : "false");
 	fprintf(out, "\"min_age_s\":%.3f,", o->min_age);
 	fprintf(out, "\"mode\":\"%s\",",
-		o->faults ? "page_faults" :
+		o->faults ? "page_faults" : o->kernel ? "kernel" :
 		o->sample_bytes ? "sampled" : "allocations");
 	fprintf(out, "\"sample_bytes\":%" PRIu64 ",", o->sample_bytes);
 	fprintf(out, "\"outstanding_bytes\":%" PRId64 ",", total);

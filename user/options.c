@@ -36,11 +36,15 @@ static void usage(FILE *f)
 "Usage: heaptrail -p PID [options]\n"
 "       heaptrail --cgroup PATH [options]\n"
 "       heaptrail [options] -- COMMAND [ARGS...]\n"
+"       heaptrail --kernel [options]   (the kernel's allocations)\n"
 "       heaptrail diff [-n N] [--grown-only] OLD NEW   (saved folded/pprof)\n"
 "       heaptrail symbolize [--debug-dir DIR]... [REPORT] (saved text report)\n"
 "Report the call stacks that hold a process's outstanding memory.\n"
 "SEC is seconds, or a number with a unit: 500ms, 30s, 5m, 2h.\n\n"
 "  -p, --pid PID          attach to this running process (no restart)\n"
+"      --kernel           no process: the kernel's outstanding kmalloc,\n"
+"                         kmem_cache and page allocations by kernel stack\n"
+"                         (kmem tracepoints; --max-allocs default 262144)\n"
 "  -i, --interval SEC     report every SEC seconds (default 10; with -d, only\n"
 "                         the final report unless -i is given)\n"
 "  -d, --duration SEC     stop after SEC seconds (default: Ctrl-C, SIGTERM\n"
@@ -153,8 +157,25 @@ void parse_opts(int argc, char **argv, struct opts *o)
 	enum { O_UNWIND = 256, O_MAXA, O_MAXS, O_MAXM, O_BTF, O_LIBC, O_PPROF,
 	       O_JSON, O_AGES, O_MINAGE, O_KEEP, O_NOMULTI, O_DEBUG_DIR,
 	       O_NO_DEMANGLE, O_AT_ENTRY, O_FAULTS, O_SAMPLE, O_NO_SESSION,
-	       O_KEEP_RUNNING, O_FOLLOW_FORKS, O_CGROUP };
+	       O_KEEP_RUNNING, O_FOLLOW_FORKS, O_CGROUP, O_KERNEL };
+	/* what traces a process and means nothing with --kernel */
+	static const struct {
+		int c;
+		const char *name;
+	} proc_only[] = {
+		{ 'p', "-p" }, { O_SAMPLE, "--sample" }, { O_FAULTS, "--faults" },
+		{ O_AGES, "--ages" }, { O_MINAGE, "--min-age" },
+		{ O_UNWIND, "--unwind" }, { O_LIBC, "--libc" },
+		{ O_DEBUG_DIR, "--debug-dir" }, { O_NO_DEMANGLE, "--no-demangle" },
+		{ O_NOMULTI, "--no-uprobe-multi" },
+		{ O_AT_ENTRY, "--probe-at-entry" },
+		{ O_NO_SESSION, "--no-session" },
+		{ O_KEEP_RUNNING, "--keep-running" },
+		{ O_MAXM, "--max-mappings" }, { O_FOLLOW_FORKS, "--follow-forks" },
+		{ O_CGROUP, "--cgroup" },
+	};
 	static const struct option lo[] = {
+		{ "kernel", no_argument, NULL, O_KERNEL },
 		{ "pid", required_argument, NULL, 'p' },
 		{ "interval", required_argument, NULL, 'i' },
 		{ "duration", required_argument, NULL, 'd' },
@@ -189,7 +210,9 @@ void parse_opts(int argc, char **argv, struct opts *o)
 		{ "output", required_argument, NULL, 'o' },
 		{},
 	};
-	bool have_interval = false;
+	bool have_interval = false, have_max_allocs = false;
+	const char *proc_opt = NULL;	/* the last process-only option */
+	size_t i;
 	int c;
 
 	memset(o, 0, sizeof(*o));
@@ -200,7 +223,13 @@ void parse_opts(int argc, char **argv, struct opts *o)
 	o->max_stacks = 65536;
 	o->max_mappings = 65536;
 	while ((c = getopt_long(argc, argv, "+p:i:d:n:f:o:z:Z:vhV", lo, NULL)) != -1) {
+		for (i = 0; i < ARRAY_SIZE(proc_only); i++)
+			if (proc_only[i].c == c)
+				proc_opt = proc_only[i].name;
 		switch (c) {
+		case O_KERNEL:
+			o->kernel = true;
+			break;
 		case 'p':
 			o->pid = parse_count(optarg, "PID", INT_MAX);
 			break;
@@ -273,6 +302,7 @@ void parse_opts(int argc, char **argv, struct opts *o)
 			break;
 		case O_MAXA:
 			o->max_allocs = parse_count(optarg, "--max-allocs", 1UL << 26);
+			have_max_allocs = true;
 			break;
 		case O_MAXS:
 			o->max_stacks = parse_count(optarg, "--max-stacks", 1UL << 22);
@@ -323,6 +353,13 @@ void parse_opts(int argc, char **argv, struct opts *o)
 	}
 	if (optind < argc)
 		o->cmd = &argv[optind];
+	if (o->kernel && o->cmd)
+		die_usage("--kernel traces the kernel: no COMMAND");
+	if (o->kernel && proc_opt)
+		die_usage("%s traces a process: not with --kernel", proc_opt);
+	/* the kernel's live map is preallocated (bpf/kmem.bpf.c) */
+	if (o->kernel && !have_max_allocs)
+		o->max_allocs = 1 << 18;
 	if (o->cgroup && (o->pid || o->cmd))
 		die_usage("--cgroup traces the cgroup's processes: no -p PID or COMMAND with it");
 	if (o->cgroup && o->faults)
@@ -330,7 +367,7 @@ void parse_opts(int argc, char **argv, struct opts *o)
 	/* the same mechanism: each process a slot, new ones followed */
 	if (o->cgroup)
 		o->follow_forks = true;
-	else if (!o->pid == !o->cmd)
+	else if (!o->kernel && !o->pid == !o->cmd)
 		die_usage(o->pid ? "give either -p PID or a COMMAND, not both"
 				 : "no target: give -p PID, -- COMMAND or --cgroup PATH");
 	if (o->faults && o->follow_forks)

@@ -43,6 +43,7 @@ struct opts {
 	bool follow_forks;	/* trace the target's children too */
 	const char *cgroup;	/* --cgroup: its processes (implies
 				 * follow_forks; pid: the first member) */
+	bool kernel;		/* --kernel: the kernel's allocations */
 };
 
 /* Fill o from the command line; a usage error exits with status 2. */

@@ -225,10 +225,12 @@ int check_writable(const char *path, int is_dir)
 void stamped_path(char *out, size_t len, const char *dir, int pid,
 		  const struct timespec *when, const char *ext)
 {
-	char stamp[32];
+	char stamp[32], who[16] = "kernel";	/* pid 0: --kernel */
 
+	if (pid > 0)
+		snprintf(who, sizeof(who), "%d", pid);
 	strftime(stamp, sizeof(stamp), "%Y%m%d-%H%M%S", localtime(&when->tv_sec));
-	snprintf(out, len, "%s/heaptrail-%d-%s.%03ld.%s", dir, pid, stamp,
+	snprintf(out, len, "%s/heaptrail-%s-%s.%03ld.%s", dir, who, stamp,
 		 when->tv_nsec / 1000000, ext);
 }
 

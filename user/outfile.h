@@ -15,8 +15,9 @@
  */
 int atomic_write(const char *path, int (*fill)(FILE *f, void *arg), void *arg);
 /*
- * dir/heaptrail-PID-YYYYmmdd-HHMMSS.mmm.EXT for the time when: names sort
- * by time, and one report's files share it.
+ * dir/heaptrail-PID-YYYYmmdd-HHMMSS.mmm.EXT for the time when (PID 0:
+ * "kernel", for --kernel): names sort by time, and one report's files
+ * share it.
  */
 void stamped_path(char *out, size_t len, const char *dir, int pid,
 		  const struct timespec *when, const char *ext);

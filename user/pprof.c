@@ -510,6 +510,9 @@ int pprof_fill(FILE *f, const struct profile *p, struct symbolizer *s,
 		if (m->faults)
 			put_comment(&pp, "mode",
 				    "page faults: objects are anonymous pages first written, 4096 bytes each");
+		else if (m->kernel)
+			put_comment(&pp, "mode",
+				    "kernel: kmalloc, kmem_cache and page allocations by kernel stack, bytes as allocated");
 	}
 	/* every stack with activity: one that freed all it allocated has
 	 * inuse 0 and its alloc_space and alloc_objects, as in Go's */

@@ -19,6 +19,7 @@ struct pprof_meta {
 	double interval_s;	/* report interval, 0 if none */
 	uint64_t sample_bytes;	/* --sample: values are estimates */
 	bool faults;		/* --faults: pages first written, not allocations */
+	bool kernel;		/* --kernel: the kernel's allocations */
 };
 
 /*

@@ -35,6 +35,9 @@ const char *kind_name(uint32_t kind)
 		[HT_MMAP] = "mmap",
 		[HT_BRK] = "brk",
 		[HT_FAULT] = "page_fault",
+		[HT_KMALLOC] = "kmalloc",
+		[HT_KMEM_CACHE] = "kmem_cache",
+		[HT_PAGES] = "pages",
 	};
 
 	return kind < HT_NKINDS && names[kind] ? names[kind] : "?";
@@ -56,6 +59,9 @@ const char *kind_frame(uint32_t kind)
 		[HT_MMAP] = "[mmap]",
 		[HT_BRK] = "[brk]",
 		[HT_FAULT] = "[page_fault]",
+		[HT_KMALLOC] = "[kmalloc]",
+		[HT_KMEM_CACHE] = "[kmem_cache]",
+		[HT_PAGES] = "[pages]",
 	};
 
 	return kind < HT_NKINDS && frames[kind] ? frames[kind] : "[?]";

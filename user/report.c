@@ -243,16 +243,17 @@ static void print_short_stack(FILE *out, const struct profile *p,
 	}
 }
 
-static void print_suspect(FILE *out, size_t i, const struct leak_suspect *l)
+static void print_suspect(FILE *out, size_t i, const struct leak_suspect *l,
+			  bool kernel)
 {
 	char b1[32], b2[32];
 
 	if (l->reason == LEAK_NEVER_FREED) {
 		fprintf(out,
 			"  %zu. %s in %" PRIu64
-			" allocation%s since attach, none freed (the program freed %.0f%% of its others), %s confidence, avg age %.1f s, %s",
+			" allocation%s since attach, none freed (the %s freed %.0f%% of its others), %s confidence, avg age %.1f s, %s",
 			i + 1, fmt_bytes(l->growth, b1, sizeof(b1)), l->allocs,
-			plural(l->allocs),
+			plural(l->allocs), kernel ? "kernel" : "program",
 			l->others_freed * 100,
 			leak_confidence_name(l->confidence), l->avg_age_s,
 			kind_name(l->key.kind));
@@ -292,7 +293,7 @@ static void print_suspects(FILE *out, const struct profile *p,
 		const struct leak_suspect *l = &o->sus[i];
 		long k = report_find(p, &l->key);
 
-		print_suspect(out, i, l);
+		print_suspect(out, i, l, o->kernel);
 		if (k >= 0) {
 			fprintf(out, ", stack #%ld:", k + 1);
 			print_short_stack(out, p, &p->v[k]);
@@ -356,6 +357,48 @@ static void print_fill(FILE *out, const struct map_fill *f)
 		f->reclaimed, plural(f->reclaimed), f->kept);
 }
 
+/*
+ * --kernel: every kind is counted in p->heap; the report splits them
+ * from the stacks (p->v lists each stack with activity since attach).
+ */
+static void print_kernel_totals(FILE *out, const struct profile *p)
+{
+	static const uint32_t kinds[] = { HT_KMALLOC, HT_KMEM_CACHE, HT_PAGES };
+	struct prof_totals t[ARRAY_SIZE(kinds)] = {};
+	int64_t total = profile_total_bytes(p);
+	char b1[32];
+	size_t i, j;
+
+	for (i = 0; i < p->n; i++)
+		for (j = 0; j < ARRAY_SIZE(kinds); j++) {
+			const struct ht_agg *a = &p->v[i].agg;
+
+			if (p->v[i].key.kind != kinds[j])
+				continue;
+			t[j].live_bytes += a->live_bytes;
+			t[j].live_count += a->live_count;
+			t[j].alloc_bytes += a->alloc_bytes;
+			t[j].alloc_count += a->alloc_count;
+			t[j].free_bytes += a->free_bytes;
+			t[j].free_count += a->free_count;
+		}
+	fprintf(out,
+		"mode: kernel (kmem tracepoints, every task; bytes as allocated; pages include the slab's own)\n"
+		"outstanding: %" PRId64 " bytes (%s) = kmalloc %" PRId64
+		" in %" PRId64 " object%s + kmem_cache %" PRId64 " in %" PRId64
+		" object%s + pages %" PRId64 " in %" PRId64 " allocation%s\n",
+		total, fmt_bytes(total, b1, sizeof(b1)), t[0].live_bytes,
+		t[0].live_count, plural(t[0].live_count), t[1].live_bytes,
+		t[1].live_count, plural(t[1].live_count), t[2].live_bytes,
+		t[2].live_count, plural(t[2].live_count));
+	fprintf(out,
+		"since attach: allocated %" PRIu64 " bytes in %" PRIu64
+		" call%s, freed %" PRIu64 " bytes in %" PRIu64 " call%s\n",
+		p->heap.alloc_bytes, p->heap.alloc_count,
+		plural(p->heap.alloc_count), p->heap.free_bytes,
+		p->heap.free_count, plural(p->heap.free_count));
+}
+
 void report_print(FILE *out, const struct profile *p, struct symbolizer *s,
 		  const struct report_opts *o)
 {
@@ -369,8 +412,13 @@ void report_print(FILE *out, const struct profile *p, struct symbolizer *s,
 	int j;
 
 	strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S", localtime(&now));
-	fprintf(out, "heaptrail: pid %d (%s), %.1f s after attach, %s%s\n",
-		o->pid, o->comm, o->elapsed, when, o->final ? ", final" : "");
+	if (o->kernel)
+		fprintf(out, "heaptrail: kernel, %.1f s after attach, %s%s\n",
+			o->elapsed, when, o->final ? ", final" : "");
+	else
+		fprintf(out, "heaptrail: pid %d (%s), %.1f s after attach, %s%s\n",
+			o->pid, o->comm, o->elapsed, when,
+			o->final ? ", final" : "");
 	if (o->sample_bytes)
 		fprintf(out,
 			"sampled: one allocation per %" PRIu64
@@ -398,6 +446,8 @@ void report_print(FILE *out, const struct profile *p, struct symbolizer *s,
 			" page%s first written since attach\n",
 			total, fmt_bytes(total, b1, sizeof(b1)),
 			p->faults.live_count, plural(p->faults.live_count));
+	} else if (o->kernel) {
+		print_kernel_totals(out, p);
 	} else {
 		fprintf(out,
 			"outstanding: %" PRId64 " bytes (%s) = heap %" PRId64
@@ -428,11 +478,18 @@ void report_print(FILE *out, const struct profile *p, struct symbolizer *s,
 		c[HT_C_DROP_ALLOC], c[HT_C_DROP_MAPPING], c[HT_C_DROP_THREAD],
 		c[HT_C_DROP_STACK] + c[HT_C_DROP_AGG], c[HT_C_DROP_STACK],
 		c[HT_C_DROP_AGG], c[HT_C_TRUNCATED]);
-	fprintf(out,
-		"ignored: %" PRIu64 " free%s of memory not seen allocated (made before attach, or the allocator's own), %"
-		PRIu64 " allocator call%s made inside another (counted once)\n",
-		c[HT_C_UNKNOWN_FREE], plural(c[HT_C_UNKNOWN_FREE]),
-		c[HT_C_NESTED], plural(c[HT_C_NESTED]));
+	if (o->kernel)
+		fprintf(out,
+			"missed: %" PRIu64 " kmem event%s (the tracepoint fired while a BPF program ran on that CPU; a missed free leaves its allocation counted)\n"
+			"ignored: %" PRIu64 " free%s of memory not seen allocated (made before attach)\n",
+			c[HT_C_MISSED], plural(c[HT_C_MISSED]),
+			c[HT_C_UNKNOWN_FREE], plural(c[HT_C_UNKNOWN_FREE]));
+	else
+		fprintf(out,
+			"ignored: %" PRIu64 " free%s of memory not seen allocated (made before attach, or the allocator's own), %"
+			PRIu64 " allocator call%s made inside another (counted once)\n",
+			c[HT_C_UNKNOWN_FREE], plural(c[HT_C_UNKNOWN_FREE]),
+			c[HT_C_NESTED], plural(c[HT_C_NESTED]));
 	print_fill(out, o->fill);
 
 	shown = p->nlive < (size_t)o->top ? p->nlive : (size_t)o->top;

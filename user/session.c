@@ -124,20 +124,6 @@ static void set_pid_namespace(struct heaptrail_bpf *skel)
 	skel->rodata->pidns_level = pidns_level();
 }
 
-/*
- * Room for each stack's key twice (queued in one generation, again in
- * the next before the loader drains): 24 bytes a record. Past 16 MiB an
- * overflow costs one full read, not a wrong figure.
- */
-static unsigned long change_ring_size(unsigned long max_stacks)
-{
-	unsigned long need = 2 * max_stacks * 24, sz = 1UL << 16;
-
-	while (sz < need && sz < 1UL << 24)
-		sz <<= 1;
-	return sz;
-}
-
 /* heaptrail's tgid as the initial PID namespace numbers it */
 static uint32_t self_tgid(void)
 {
@@ -207,7 +193,7 @@ int session_load(struct session *s)
 	bpf_map__set_max_entries(skel->maps.stacks, s->o.max_stacks);
 	/* and room for stack 0 of every kind: what did not fit */
 	bpf_map__set_max_entries(skel->maps.aggs, s->o.max_stacks + HT_NKINDS);
-	bpf_map__set_max_entries(skel->maps.changed, change_ring_size(s->o.max_stacks));
+	bpf_map__set_max_entries(skel->maps.changed, aggsync_ring_size(s->o.max_stacks));
 	bpf_map__set_max_entries(skel->maps.mappings, s->o.max_mappings);
 	reclaim_size(skel, s->o.max_stacks);
 	s->rows_cap = s->unw.nrows + ROW_HEADROOM;

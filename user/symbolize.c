@@ -50,6 +50,11 @@ void symbolizer_init(struct symbolizer *s, pid_t pid)
 	s->pid = pid;
 }
 
+void symbolizer_set_ksyms(struct symbolizer *s, const struct ksyms *k)
+{
+	s->ksyms = k;
+}
+
 void symbolizer_set_demangle(struct symbolizer *s, bool on)
 {
 	s->dm.off = !on;
@@ -272,6 +277,21 @@ static bool jit_frame(struct symbolizer *s, uint64_t pc, uint64_t look,
 	return true;
 }
 
+/* A kernel pc: function+offset and module from kallsyms, no lines. */
+static int kernel_frame(struct symbolizer *s, uint64_t pc, bool ret,
+			struct frame *out)
+{
+	const struct ksym *k = ksyms_find(s->ksyms, ret ? pc - 1 : pc);
+
+	*out = (struct frame){ .off = pc };
+	if (k) {
+		out->func = ksym_name(s->ksyms, k);
+		out->module = ksym_module(s->ksyms, k);
+		out->off = pc - k->addr;
+	}
+	return 1;
+}
+
 static int frames(struct symbolizer *s, uint64_t pc, bool ret,
 		  struct frame *out, int max)
 {
@@ -284,6 +304,8 @@ static int frames(struct symbolizer *s, uint64_t pc, bool ret,
 	struct frame f = { .off = pc };
 	int i, k = 0, n = 0;
 
+	if (s->ksyms && pc >= KSYM_KERNEL_START)
+		return kernel_frame(s, pc, ret, out);
 	if (!p) {
 		jit_frame(s, pc, look, &f);
 		goto out;

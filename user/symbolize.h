@@ -8,6 +8,7 @@
 
 #include "demangle.h"
 #include "elfimg.h"
+#include "ksyms.h"
 #include "perfmap.h"
 #include "procmaps.h"
 
@@ -45,6 +46,7 @@ struct symbolizer {
 	struct sym_stats st;
 	char **debug_dirs;	/* --debug-dir, searched first */
 	size_t ndebug_dirs;
+	const struct ksyms *ksyms;	/* --kernel: names kernel pcs */
 };
 
 struct frame {
@@ -65,6 +67,8 @@ void symbolizer_init(struct symbolizer *s, pid_t pid);
 /* Settings from the command line: C++ demangling, extra debug dirs. */
 void symbolizer_set_demangle(struct symbolizer *s, bool on);
 int symbolizer_add_debug_dir(struct symbolizer *s, const char *dir);
+/* --kernel: name kernel addresses from k (kept by the caller). */
+void symbolizer_set_ksyms(struct symbolizer *s, const struct ksyms *k);
 /*
  * Re-read the target's maps and load every new executable module now,
  * while its files can still be reached; returns -ESRCH once it is gone

@@ -32,6 +32,7 @@
 #include "cgroup.h"
 #include "progkind.h"
 #include "sample.h"
+#include "kmode.h"
 #include "session.h"
 #include "trace.h"
 #include "util.h"
@@ -216,6 +217,8 @@ int trace_main(int argc, char **argv)
 			return fail("cannot write %s: %s", s.o.output,
 				    outfile_error(err));
 	}
+	if (s.o.kernel)
+		return kmode_main(&s.o, s.out);
 
 	if (s.o.cgroup) {
 		err = cgroup_anchor(&s);
