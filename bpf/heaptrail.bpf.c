@@ -18,6 +18,7 @@
 
 #define EEXIST 17
 #define MAP_ANONYMOUS 0x20
+#define PROT_EXEC 0x4
 #define MAP_FIXED 0x10
 #define MREMAP_DONTUNMAP 4
 #define PAGE_SIZE 4096ULL
@@ -52,6 +53,8 @@ struct tstate {
 	__u64 ptr;	/* realloc: old pointer; posix_memalign: memptr */
 	__u32 kind;	/* HT_NONE when no allocator call is under way */
 	__u32 sc_skip;	/* syscall under way was made by the allocator */
+	__u32 sc_exec;	/* mmap under way maps a file executable */
+	__u32 pad;
 	__u64 sc_a0;	/* syscall arguments saved at entry */
 	__u64 sc_a1;
 	__u64 sc_a2;
@@ -808,13 +811,15 @@ static __always_inline struct tstate *sc_enter(__u64 a0, __u64 a1, __u64 a2)
 	if (!t)
 		return NULL;
 	t->sc_skip = t->kind != HT_NONE && inside(t, task_sp());
+	t->sc_exec = 0;
 	t->sc_a0 = a0;
 	t->sc_a1 = a1;
 	t->sc_a2 = a2;
 	return t;
 }
 
-static __always_inline struct tstate *sc_exit(long ret, __u32 *slot)
+/* The thread's saved syscall, if it succeeded (allocator's or not). */
+static __always_inline struct tstate *sc_exit_any(long ret, __u32 *slot)
 {
 	__u32 tid = (__u32)bpf_get_current_pid_tgid();
 	int sl = traced_slot(1);
@@ -825,9 +830,16 @@ static __always_inline struct tstate *sc_exit(long ret, __u32 *slot)
 	*slot = sl;
 	vma_changed();
 	t = thread_find(tid);
-	if (!t || t->sc_skip || (ret < 0 && ret > -4096))
+	if (!t || (ret < 0 && ret > -4096))
 		return NULL;
 	return t;
+}
+
+static __always_inline struct tstate *sc_exit(long ret, __u32 *slot)
+{
+	struct tstate *t = sc_exit_any(ret, slot);
+
+	return t && !t->sc_skip ? t : NULL;
 }
 
 #include "faults.bpf.h"
@@ -837,9 +849,14 @@ int mmap_enter(struct trace_event_raw_sys_enter *ctx)
 {
 	struct tstate *t = sc_enter(ctx->args[0], ctx->args[1], ctx->args[3]);
 
+	if (!t || (t->sc_a2 & MAP_ANONYMOUS))
+		return 0;
+	/* new code: the stack walker must not guess through it before the
+	 * loader has placed its unwind rows (unwind.bpf.h) */
+	t->sc_exec = !!(ctx->args[2] & PROT_EXEC);
 	/* file mappings are not heap; under --faults a MAP_FIXED one
 	 * still replaces counted pages */
-	if (t && !(t->sc_a2 & MAP_ANONYMOUS) && !faults_mode)
+	if (!faults_mode)
 		t->sc_skip = 1;
 	return 0;
 }
@@ -851,10 +868,17 @@ int mmap_exit(struct trace_event_raw_sys_exit *ctx)
 	__u64 len, stack;
 	__u32 slot = 0;
 
-	t = sc_exit(ctx->ret, &slot);
+	t = sc_exit_any(ctx->ret, &slot);
 	if (!t)
 		return 0;
 	len = page_up(t->sc_a1);
+	if (t->sc_exec) {
+		t->sc_exec = 0;
+		code_mapped(ctx->ret, ctx->ret + len);
+		event(HT_EV_MAP, 0);
+	}
+	if (t->sc_skip)
+		return 0;
 	if (faults_mode) {
 		/* only MAP_FIXED can land on counted pages: a fresh
 		 * mapping costs no walk over its range */

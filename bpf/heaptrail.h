@@ -52,7 +52,8 @@ enum ht_counter {
 	HT_C_DROP_THREAD,	/* per-thread state map full */
 	HT_C_UNKNOWN_FREE,	/* free of an address allocated before attach */
 	HT_C_NESTED,		/* allocator call made inside another one */
-	HT_C_TRUNCATED,		/* stack deeper than HT_MAX_FRAMES */
+	HT_C_TRUNCATED,		/* stack deeper than HT_MAX_FRAMES, or cut at
+				 * code whose unwind rows are not loaded yet */
 	HT_C_MISSED,		/* --kernel: tracepoint hits the kernel did not
 				 * run a program for (recursion misses), read
 				 * by the loader from the programs' info */
@@ -99,7 +100,10 @@ struct ht_agg {
 	__u32 pad;
 };
 
-/* What the loader must hear of at once: the target's forks and execs. */
+/*
+ * What the loader must hear of at once: the target's forks and execs, and
+ * new code (a file mapped executable: dlopen) whose unwind rows it loads.
+ */
 enum ht_event_type {
 	HT_EV_FORK = 1,	/* pid: a child process, its own address space;
 			 * --follow-forks: slot is its slot (0: not traced) */
@@ -107,6 +111,7 @@ enum ht_event_type {
 	HT_EV_CHILD_EXEC,	/* a followed child's new program: slot is
 				 * its new slot, old the ended one */
 	HT_EV_EXIT,	/* a followed child exited: slot is ended */
+	HT_EV_MAP,	/* a file mapped executable: in the pending map */
 };
 
 struct ht_event {
@@ -133,6 +138,27 @@ struct ht_proc {
 
 struct ht_stack {
 	__u64 ips[HT_MAX_FRAMES];	/* zero-terminated when shorter */
+};
+
+/*
+ * The synthetic last frame of a stack cut where the walk met code mapped
+ * since the loader last looked (its unwind rows, if it needs any, are not
+ * loaded yet): no user address is this high. Reports show it as
+ * "[no unwind rows]".
+ */
+#define HT_FRAME_NO_ROWS 0xffffffffffffff01ULL
+
+/*
+ * Code the target mapped (an executable file mapping, seen by the mmap
+ * tracepoint) that the loader has not looked at yet, keyed by its start.
+ * The loader deletes an entry once the mapping's rows, or its frame
+ * pointer verdict, are in place.
+ */
+#define HT_MAX_PENDING 256
+
+struct ht_pending {
+	__u64 end;
+	__u64 seq;	/* tells a remapping at the same start apart */
 };
 
 /* A module (mapped ELF file) whose unwind rows are loaded. */

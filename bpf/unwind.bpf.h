@@ -5,7 +5,10 @@
  * or at the syscall inside mmap(), loses the caller that matters. So we
  * walk the stack ourselves: where the pc lies in a module whose .eh_frame
  * rows userspace loaded, apply the CFA rule of that row; elsewhere follow
- * the frame pointer chain.
+ * the frame pointer chain, except in code mapped since the loader last
+ * looked (a library just dlopen'd): whether it keeps frame pointers is not
+ * known yet, so the stack ends there, marked as cut, rather than follow a
+ * guess.
  */
 #ifndef UNWIND_BPF_H
 #define UNWIND_BPF_H
@@ -39,7 +42,7 @@ struct {
  */
 #define UCACHE_SIZE 512	/* power of two */
 
-enum { UC_FP = 1, UC_ROW, UC_STOP };
+enum { UC_FP = 1, UC_ROW, UC_STOP, UC_NO_ROWS };
 
 struct ucache_ent {
 	__u64 pc;
@@ -56,6 +59,58 @@ struct {
 } ucache SEC(".maps");
 
 __u32 unwind_gen;
+
+/* executable file mappings the loader has not looked at yet */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, HT_MAX_PENDING);
+	__type(key, __u64);	/* start address */
+	__type(value, struct ht_pending);
+} pending SEC(".maps");
+
+__u64 pending_seq;
+/* mappings the pending map had no room for: while non-zero, any code
+ * outside the loaded modules may be such a mapping (the loader resets it
+ * once it has looked at all of them) */
+__u64 pending_full;
+
+/* The mmap tracepoint saw code mapped at [start, end): wake the loader. */
+static __always_inline void code_mapped(__u64 start, __u64 end)
+{
+	struct ht_pending v = { .end = end,
+				.seq = __sync_fetch_and_add(&pending_seq, 1) + 1 };
+
+	if (bpf_map_update_elem(&pending, &start, &v, BPF_ANY))
+		__sync_fetch_and_add(&pending_full, 1);
+	/* a pc cached as walkable by frame pointers may lie in it */
+	__sync_fetch_and_add(&unwind_gen, 1);
+}
+
+struct pending_search {
+	__u64 pc;
+	int found;
+};
+
+static long pending_step(struct bpf_map *map, __u64 *start,
+			 struct ht_pending *v, struct pending_search *c)
+{
+	if (c->pc >= *start && c->pc < v->end) {
+		c->found = 1;
+		return 1;
+	}
+	return 0;
+}
+
+/* Is pc (outside every loaded module) in code the loader has not seen? */
+static __always_inline int pc_pending(__u64 pc)
+{
+	struct pending_search c = { .pc = pc };
+
+	if (pending_full)
+		return 1;
+	bpf_for_each_map_elem(&pending, pending_step, &c, 0);
+	return c.found;
+}
 
 /*
  * The top of the user stack, copied once per walk: most frames of a stack
@@ -198,9 +253,14 @@ static __always_inline int uword(struct walk *w, __u64 addr, __u64 *v)
 
 static const struct ht_urow stop_row = { .cfa_reg = HT_CFA_STOP };
 
+/* not a rule of any table: the walk ends with HT_FRAME_NO_ROWS */
+#define CFA_NO_ROWS 0xff
+static const struct ht_urow no_rows_row = { .cfa_reg = CFA_NO_ROWS };
+
 /*
  * The unwind row for pc, through the cache; NULL where no module has rows
- * (frame pointers then), stop_row where a module has no rule for pc.
+ * (frame pointers then), stop_row where a module has no rule for pc,
+ * no_rows_row in code the loader has not looked at yet.
  */
 static __always_inline const struct ht_urow *lookup_row(struct walk *w,
 							 __u64 pc)
@@ -212,10 +272,19 @@ static __always_inline const struct ht_urow *lookup_row(struct walk *w,
 
 	if (e && e->pc == pc && e->gen == w->gen)
 		return e->what == UC_ROW ? &e->row :
-		       e->what == UC_STOP ? &stop_row : NULL;
+		       e->what == UC_STOP ? &stop_row :
+		       e->what == UC_NO_ROWS ? &no_rows_row : NULL;
 	/* pc - 1: a return address may be the first byte of the next row */
 	m = find_module(w, pc - 1);
 	r = m ? find_row(m, (__u32)(pc - 1 - m->bias)) : NULL;
+	if (!m && pc_pending(pc - 1)) {
+		if (e) {
+			e->pc = pc;
+			e->gen = w->gen;
+			e->what = UC_NO_ROWS;
+		}
+		return &no_rows_row;
+	}
 	if (!e)
 		return m ? (r ? r : &stop_row) : NULL;
 	e->pc = pc;
@@ -281,6 +350,18 @@ static long walk_step(__u32 i, struct walk *w)
 	if (r) {
 		if (r->cfa_reg == HT_CFA_STOP)
 			return 1;
+		if (r->cfa_reg == CFA_NO_ROWS) {
+			/* the frame above stays unknown: say the stack is
+			 * cut here, in a frame no function has */
+			if (w->n < HT_MAX_FRAMES) {
+				w->st->ips[w->n & (HT_MAX_FRAMES - 1)] =
+					HT_FRAME_NO_ROWS;
+				w->hash = mix(w->hash, HT_FRAME_NO_ROWS);
+				w->n++;
+			}
+			w->truncated = 1;
+			return 1;
+		}
 		cfa = (r->cfa_reg == HT_CFA_SP ? w->sp : w->bp) + r->cfa_off;
 		if (uword(w, cfa - 8, &ra))
 			return 1;

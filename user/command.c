@@ -69,8 +69,7 @@ static void command_gate_passed(struct session *s)
 {
 	proc_read_comm(s->o.pid, s->comm, sizeof(s->comm));
 	proc_read_cmdline(s->o.pid, s->cmdline, sizeof(s->cmdline));
-	if (!symbolizer_refresh(&s->sym)) {
-		session_sync_unwind(s);
+	if (!session_refresh_maps(s)) {
 		if (!s->o.faults)
 			session_probe_replacement(s);
 	}

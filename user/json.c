@@ -160,8 +160,9 @@ static void frames(FILE *out, const struct profile *p,
 		int n = profile_frames(p, e->key.proc, e->ips[j], &v);
 
 		f = &v[n - 1];
+		/* a synthetic frame has a name and nothing else */
 		fprintf(out, "%s{\"address\":%" PRIu64 ",\"function\":", j ? "," : "",
-			e->ips[j]);
+			f->synthetic ? 0 : e->ips[j]);
 		if (f->func)
 			jstr(out, f->func);
 		else

@@ -390,7 +390,9 @@ static void put_sample(struct pp *pp, const struct prof_entry *e)
 	/* locations first: each is a message of its own in the output */
 	locs[n++] = leaf_loc(pp, kind);
 	for (i = 0; i < e->nips && i < HT_MAX_FRAMES; i++)
-		locs[n++] = ip_loc(pp, e->ips[i]);
+		locs[n++] = e->ips[i] == HT_FRAME_NO_ROWS ?
+				    leaf_loc(pp, "[no unwind rows]") :
+				    ip_loc(pp, e->ips[i]);
 	if (!e->nips)
 		locs[n++] = leaf_loc(pp, "[unrecorded stacks]");
 	at = pb_begin(b, P_SAMPLE);

@@ -58,7 +58,9 @@ static void print_frame(FILE *out, const struct profile *p, uint32_t slot,
 	for (i = 0; i < n; i++) {
 		const struct frame *f = &v[i];
 
-		if (f->inlined) {
+		if (f->synthetic) {
+			fprintf(out, "        %s", f->func);
+		} else if (f->inlined) {
 			fprintf(out, "        %s (inlined)", f->func);
 		} else if (f->func) {
 			fprintf(out, "        %s+0x%" PRIx64 " (%s)", f->func,

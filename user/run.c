@@ -283,6 +283,12 @@ void session_run(struct session *s)
 			session_exec_reset(s);
 			s->exec_ns = 0;
 		}
+		/* a dlopen: its rows within milliseconds, not at the next
+		 * refresh; stacks through it are cut until then */
+		if (s->code_mapped) {
+			s->code_mapped = false;
+			session_refresh_maps(s);
+		}
 		if (n > 0 && (pf[0].revents & POLLIN)) {
 			struct signalfd_siginfo si;
 
@@ -311,8 +317,7 @@ void session_run(struct session *s)
 			next_mem = now + MEM_MS;
 		}
 		if (now >= next_refresh) {
-			if (!symbolizer_refresh(&s->sym)) {
-				session_sync_unwind(s);
+			if (!session_refresh_maps(s)) {
 				if (s->probe_pending &&
 				    find_allocator(&s->sym.maps)) {
 					s->probe_pending = false;

@@ -88,6 +88,27 @@ void session_sync_unwind(struct session *s)
 		set_free_range(s);
 }
 
+int session_refresh_maps(struct session *s)
+{
+	int fd = bpf_map__fd(s->skel->maps.pending), err;
+	struct unwind_pending *p = malloc(sizeof(*p));
+
+	/* what BPF saw mapped up to now is in the maps read next */
+	if (p)
+		unwind_pending_read(fd, &s->skel->bss->pending_full, p);
+	err = symbolizer_refresh(&s->sym);
+	if (!err) {
+		session_sync_unwind(s);
+		/* its rows are placed (or frame pointers it is): the walker
+		 * may go through it, cached cuts are stale */
+		if (p && unwind_pending_drop(fd, &s->skel->bss->pending_full, p))
+			__atomic_add_fetch(&s->skel->bss->unwind_gen, 1,
+					   __ATOMIC_SEQ_CST);
+	}
+	free(p);
+	return err;
+}
+
 /* How deep heaptrail's PID namespace is: NSpid has one PID a level. */
 static unsigned int pidns_level(void)
 {
@@ -349,7 +370,7 @@ void session_probe_members(struct session *s)
 	free(v);
 }
 
-/* The target forked or exec'd: told by BPF as it happens. */
+/* The target forked, exec'd or mapped code: told by BPF as it happens. */
 int session_on_event(void *ctx, void *data, size_t len)
 {
 	struct session *s = ctx;
@@ -384,6 +405,8 @@ int session_on_event(void *ctx, void *data, size_t len)
 				n < 0 ? ": " : "", n < 0 ? strerror(-n) : "");
 	} else if (e->type == HT_EV_EXEC) {
 		s->exec_ns = e->ts;	/* acted on once the ring is drained */
+	} else if (e->type == HT_EV_MAP) {
+		s->code_mapped = true;	/* the same */
 	}
 	return 0;
 }
@@ -433,8 +456,7 @@ void session_exec_reset(struct session *s)
 	proc_read_cmdline(s->o.pid, s->cmdline, sizeof(s->cmdline));
 	fprintf(stderr, "heaptrail: PID %d ran exec: now %s; what %s held is dropped\n",
 		s->o.pid, s->comm, x->old_comm);
-	if (!symbolizer_refresh(&s->sym))
-		session_sync_unwind(s);
+	session_refresh_maps(s);
 }
 
 /* On failure *what says which step failed, for the one error line. */

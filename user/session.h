@@ -64,6 +64,7 @@ struct session {
 	uint64_t unprobed;	/* children whose breakpoints went */
 	bool unprobe_warned;	/* said once that a child kept them */
 	uint64_t exec_ns;	/* an exec to act on: when (BPF clock) */
+	bool code_mapped;	/* the target mapped new code: load its rows */
 	bool cmd_execd;		/* -- COMMAND: its own first exec seen */
 	bool gate_waiting;	/* -- COMMAND ran exec: the gate stops it */
 	bool probe_pending;	/* -p ran exec: probe its new allocator */
@@ -84,9 +85,14 @@ int session_attach(struct session *s, const char *libc_path,
 		   const struct elf_img *libc, const char **what);
 /* Write new unwind rows and the current module placement to BPF. */
 void session_sync_unwind(struct session *s);
+/*
+ * Read the target's mappings again and sync the unwind rows: code BPF saw
+ * mapped before is walkable after. Returns symbolizer_refresh's error.
+ */
+int session_refresh_maps(struct session *s);
 /* Probe the allocator the target now maps, if it is not probed yet. */
 void session_probe_replacement(struct session *s);
-/* ring_buffer callback: the target forked or ran exec. */
+/* ring_buffer callback: the target forked, ran exec or mapped code. */
 int session_on_event(void *ctx, void *data, size_t len);
 /* --cgroup: probe the allocator of every member (new ones too) */
 void session_probe_members(struct session *s);

@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "debugfind.h"
+#include "heaptrail.h"
 #include "dwarfsrc.h"
 #include "safeopen.h"
 #include "symbolize.h"
@@ -372,6 +373,11 @@ int symbolizer_frames(struct symbolizer *s, uint64_t pc, bool ret,
 
 	if (max < 1)
 		return 0;
+	if (pc == HT_FRAME_NO_ROWS) {	/* the walk was cut there */
+		out[0] = (struct frame){ .func = "[no unwind rows]",
+					 .synthetic = true };
+		return 1;
+	}
 	n = frames(s, pc, ret, out, max);
 	s->st.frames += n;
 	s->st.lookup_ns += now_ns() - t0;

@@ -58,6 +58,7 @@ struct frame {
 	int line;
 	bool inlined;		/* expanded into the frame that follows */
 	bool alloc;		/* C++ operator new/delete: an allocator */
+	bool synthetic;		/* no code: func is a bracketed marker */
 };
 
 /* Most frames one pc can expand to (inlined calls plus the function). */

@@ -370,6 +370,54 @@ int unwind_sync(struct unwind_table *t, struct symbolizer *s, int rows_fd,
 	return dropped;
 }
 
+void unwind_pending_read(int pending_fd, const __u64 *full,
+			 struct unwind_pending *p)
+{
+	__u64 key, cur = 0;
+	int steps;
+
+	p->n = 0;
+	p->full = __atomic_load_n(full, __ATOMIC_SEQ_CST);
+	/* bounded: a key deleted under us restarts the walk */
+	for (steps = 0; p->n < HT_MAX_PENDING && steps < 2 * HT_MAX_PENDING;
+	     steps++) {
+		struct ht_pending v;
+
+		if (bpf_map_get_next_key(pending_fd, steps ? &cur : NULL, &key))
+			break;
+		cur = key;
+		if (!bpf_map_lookup_elem(pending_fd, &key, &v)) {
+			p->v[p->n].start = key;
+			p->v[p->n++].seq = v.seq;
+		}
+	}
+}
+
+bool unwind_pending_drop(int pending_fd, __u64 *full,
+			 const struct unwind_pending *p)
+{
+	__u64 want = p->full;
+	bool any = false;
+	size_t i;
+
+	for (i = 0; i < p->n; i++) {
+		struct ht_pending v;
+
+		/* mapped again since it was read: not looked at yet */
+		if (bpf_map_lookup_elem(pending_fd, &p->v[i].start, &v) ||
+		    v.seq != p->v[i].seq)
+			continue;
+		if (!bpf_map_delete_elem(pending_fd, &p->v[i].start))
+			any = true;
+	}
+	/* overflowed mappings are covered only if none came after */
+	if (want && __atomic_compare_exchange_n(full, &want, 0, false,
+						__ATOMIC_SEQ_CST,
+						__ATOMIC_SEQ_CST))
+		any = true;
+	return any;
+}
+
 void unwind_free(struct unwind_table *t)
 {
 	free(t->rows);

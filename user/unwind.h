@@ -57,4 +57,26 @@ int unwind_sync(struct unwind_table *t, struct symbolizer *s, int rows_fd,
 		 int mods_fd, size_t rows_cap, bool *moved);
 void unwind_free(struct unwind_table *t);
 
+/*
+ * Code mapped since the loader last looked (BPF's pending map), read
+ * before the target's mappings are: once those are placed, the walker
+ * may go through what was pending then.
+ */
+struct unwind_pending {
+	struct {
+		__u64 start, seq;
+	} v[HT_MAX_PENDING];
+	size_t n;
+	__u64 full;	/* BPF's count of mappings it had no room for */
+};
+
+void unwind_pending_read(int pending_fd, const __u64 *full,
+			 struct unwind_pending *p);
+/*
+ * Drop what p read from the pending map (entries remapped since stay).
+ * Returns whether anything was dropped: cached walks are stale then.
+ */
+bool unwind_pending_drop(int pending_fd, __u64 *full,
+			 const struct unwind_pending *p);
+
 #endif
