@@ -8,6 +8,7 @@
 #include <sys/types.h>
 
 #include "aggsync.h"
+#include "allocrange.h"
 #include "attach.h"
 #include "elfimg.h"
 #include "heaptrail.skel.h"
@@ -41,6 +42,7 @@ struct session {
 	char comm[64];
 	char cmdline[512];
 	char alloc_lib[256];	/* a replacement allocator probed at the gate */
+	struct alloc_ranges alloc_code;	/* what BPF has of its code */
 	bool write_failed;	/* an output file could not be written */
 	pid_t child;		/* the command we started, or 0 */
 	int pidfd;
@@ -84,6 +86,8 @@ int session_attach(struct session *s, const char *libc_path,
 		   const struct elf_img *libc, const char **what);
 /* Write new unwind rows and the current module placement to BPF. */
 void session_sync_unwind(struct session *s);
+/* Give BPF where the allocator's code is mapped now. */
+void session_set_alloc_code(struct session *s);
 /* Probe the allocator the target now maps, if it is not probed yet. */
 void session_probe_replacement(struct session *s);
 /* ring_buffer callback: the target forked or ran exec. */
