@@ -92,6 +92,12 @@ static void command_gate_passed(struct session *s)
 		session_sync_unwind(s);
 		if (!s->o.faults) {
 			session_probe_replacement(s);
+			if (session_probe_extras(s)) {
+				/* nothing written yet: end the command */
+				kill(s->child, SIGKILL);
+				waitpid(s->child, NULL, 0);
+				exit(1);
+			}
 			reclaim_early(s);
 		}
 	}

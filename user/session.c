@@ -49,6 +49,7 @@ void session_set_alloc_code(struct session *s)
 	struct alloc_ranges now;
 
 	alloc_ranges_find(&s->sym, &now);
+	alloc_syms_ranges(&s->o.alloc_syms, &s->sym, &now);
 	alloc_ranges_write(bpf_map__fd(s->skel->maps.alloc_code),
 			   &s->skel->bss->alloc_code_n, &s->alloc_code, &now);
 }
@@ -329,6 +330,26 @@ void session_probe_members(struct session *s)
 		pmaps_free(&maps);
 	}
 	free(v);
+}
+
+int session_probe_extras(struct session *s)
+{
+	const char *missing = NULL;
+	int err;
+
+	if (s->o.faults)
+		return 0;
+	err = alloc_syms_attach(&s->o.alloc_syms, s->skel, &s->sym, s->o.pid,
+				&s->links, s->o.verbose, &missing);
+	if (err == -ENOENT && missing)
+		fprintf(stderr, "heaptrail: --alloc-syms: no function %s in any module of PID %d\n",
+			missing, s->o.pid);
+	else if (err)
+		fprintf(stderr, "heaptrail: cannot probe the --alloc-syms functions: %s\n",
+			strerror(-err));
+	if (!err)
+		session_set_alloc_code(s);
+	return err;
 }
 
 /* The target forked or exec'd: told by BPF as it happens. */

@@ -90,6 +90,12 @@ void session_sync_unwind(struct session *s);
 void session_set_alloc_code(struct session *s);
 /* Probe the allocator the target now maps, if it is not probed yet. */
 void session_probe_replacement(struct session *s);
+/*
+ * --alloc-syms functions, and an allocator linked into the executable:
+ * found by symbol in the modules mapped now and probed. A name found
+ * nowhere is an error, said in one line here.
+ */
+int session_probe_extras(struct session *s);
 /* ring_buffer callback: the target forked or ran exec. */
 int session_on_event(void *ctx, void *data, size_t len);
 /* --cgroup: probe the allocator of every member (new ones too) */

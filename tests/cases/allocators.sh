@@ -64,3 +64,55 @@ test_allocator_reserved_before_main() {
 	last_report | awk '/^allocator-reserved: / { exit !($2 >= 1048576) }' ||
 		fail "allocator-reserved: $(last_report | grep '^allocator-reserved')"
 }
+
+# start_bin PROGRAM ARGS...: start_target for another test program
+start_bin() {
+	"$@" >"$TOUT" 2>&1 &
+	TPID=$!
+	wait_for "$TOUT" "^ready" || fail "$1 did not start"
+}
+
+# An in-house pool allocator named by --alloc-syms: its leaks exactly,
+# at the outer call (the chunk it takes from malloc inside my_alloc is
+# not counted again), in the executable and in a shared library.
+pool_case() {
+	start_bin "$ROOT/tests/bin/$1"
+	run_ht -p "$TPID" --alloc-syms 'my_alloc=malloc,my_free=free,my_realloc=realloc'
+	trigger_target
+	stop_ht
+	[ "$HRC" = 0 ] || fail "heaptrail exited $HRC"
+	expect_entry leak_pool 1000 25 malloc
+	expect_entry leak_grown 300 1 realloc
+	[ "$(frames "$(entry leak_pool | cut -d' ' -f4)" | head -2 | tr "\n" " ")" = "leak_pool main " ] ||
+		fail "stack: $(frames "$(entry leak_pool | cut -d' ' -f4)" | tr '\n' ' ')"
+	total_line | grep -q '= heap 1300 in 26 allocations ' ||
+		fail "$(total_line) (the pool's own malloc counted?)"
+	[ -z "$(entry churn_pool)" ] || fail "churn_pool holds $(entry churn_pool)"
+}
+
+test_alloc_syms_executable() {
+	pool_case pool
+}
+
+test_alloc_syms_shared_library() {
+	pool_case pool-so
+}
+
+# Bad --alloc-syms: one line, non-zero exit, the target untouched.
+test_alloc_syms_errors() {
+	local out
+	start_bin "$ROOT/tests/bin/pool"
+	out=$("$HT" -p "$TPID" --alloc-syms 'my_alloc=mallok' 2>&1)
+	[ $? = 2 ] || fail "unknown kind: exit $?"
+	[ "$(echo "$out" | wc -l)" = 1 ] && [[ $out == *"unknown kind 'mallok' for my_alloc"* ]] ||
+		fail "unknown kind: $out"
+	out=$("$HT" -p "$TPID" -d 1 --alloc-syms 'no_such_fn=malloc' 2>&1)
+	[ $? = 1 ] || fail "missing symbol: exit $?"
+	[ "$out" = "heaptrail: --alloc-syms: no function no_such_fn in any module of PID $TPID" ] ||
+		fail "missing symbol: $out"
+	out=$("$HT" -d 1 --alloc-syms 'no_such_fn=free' -- "$ROOT/tests/bin/pool" 2>&1)
+	[ $? = 1 ] || fail "missing symbol, -- mode: exit $?"
+	[[ $(echo "$out" | grep -c .) = 1 && $out == *"no function no_such_fn in any module of PID "* ]] ||
+		fail "missing symbol, -- mode: $out"
+	kill -0 "$TPID" || fail "the target died"
+}
