@@ -2,8 +2,9 @@
 /*
  * Allocator functions found by symbol in any module of the target: an
  * in-house allocator named by --alloc-syms, and an allocator linked into
- * the executable (it interposes libc's malloc as a preloaded one does,
- * and may have it only in .symtab). They are probed as the table's
+ * the executable (exported, it interposes libc's malloc as a preloaded
+ * one does; in .symtab only, it serves the program's own calls) or into
+ * any library, whatever its file is called. They are probed as the table's
  * functions of the same kind, so nesting stays as it is: an in-house
  * my_alloc() that calls malloc is counted once, at my_alloc.
  */
@@ -11,7 +12,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <sys/sysmacros.h>
 
 #include "allocsyms.h"
@@ -79,26 +79,23 @@ static bool done(struct alloc_syms *as, const struct pmap *p, bool mark)
 	return false;
 }
 
-/* Is p the target's executable (as /proc/PID/exe is)? */
-static bool is_exe(pid_t pid, const struct pmap *p)
-{
-	char path[64];
-	struct stat st;
-
-	snprintf(path, sizeof(path), "/proc/%d/exe", pid);
-	return !stat(path, &st) && st.st_ino == p->inode &&
-	       major(st.st_dev) == p->dev_major &&
-	       minor(st.st_dev) == p->dev_minor;
-}
-
-/* Does the executable at p carry an allocator of its own? */
-static bool exe_allocator(pid_t pid, const struct pmap *p,
+/*
+ * Does the module at p carry an allocator of its own, besides libc's: an
+ * executable with one linked in (jemalloc's static library leaves malloc
+ * in .symtab alone: the program's calls bind to it, libc's own calls to
+ * libc's), or a library that defines malloc and free under any file name?
+ */
+static bool own_allocator(const struct pmaps *maps, const struct pmap *p,
 			  const struct elf_img *img)
 {
+	const struct pmap *libc = find_libc(maps);
 	uint64_t a, b;
 
-	return !elf_img_sym_addr(img, "malloc", &a) &&
-	       !elf_img_sym_addr(img, "free", &b) && is_exe(pid, p);
+	return (!libc || libc->inode != p->inode ||
+		libc->dev_major != p->dev_major ||
+		libc->dev_minor != p->dev_minor) &&
+	       !elf_img_sym_addr(img, "malloc", &a) &&
+	       !elf_img_sym_addr(img, "free", &b);
 }
 
 int alloc_syms_attach(struct alloc_syms *as, struct heaptrail_bpf *skel,
@@ -138,7 +135,7 @@ int alloc_syms_attach(struct alloc_syms *as, struct heaptrail_bpf *skel,
 			if (verbose)
 				fprintf(stderr, "heaptrail: --alloc-syms: %d functions in %s\n",
 					err, p->path);
-		} else if (exe_allocator(pid, p, m->img) &&
+		} else if (own_allocator(&sym->maps, p, m->img) &&
 			   !attach_probes_file(a, makedev(p->dev_major,
 							  p->dev_minor),
 					       p->inode)) {

@@ -116,3 +116,37 @@ test_alloc_syms_errors() {
 		fail "missing symbol, -- mode: $out"
 	kill -0 "$TPID" || fail "the target died"
 }
+
+# An allocator linked into the executable is found by its symbols and
+# probed as a replacement library would be: a small one exported
+# (-rdynamic, it serves libc too), Debian's static jemalloc with malloc in
+# .symtab only. Today's main probed libc's malloc alone and saw nothing.
+test_exe_allocator_exported() {
+	start_bin "$ROOT/tests/bin/ownmalloc"
+	run_ht -p "$TPID"
+	trigger_target
+	stop_ht
+	expect_entry own_leak 3330 10 malloc
+	grep -q "ownmalloc has an allocator of its own: [0-9]* allocator functions probed there" "$HERR" ||
+		fail "not said: $(cat "$HERR")"
+	[ "$(frames "$(entry own_leak | cut -d' ' -f4)" | head -2 | tr '\n' ' ')" = "own_leak main " ] ||
+		fail "stack: $(frames "$(entry own_leak | cut -d' ' -f4)" | tr '\n' ' ')"
+	total_line | grep -q '= heap 3330 in 10 allocations ' || fail "$(total_line)"
+}
+
+test_exe_allocator_jemalloc_static() {
+	local bin=$ROOT/tests/bin/target-jemalloc-static
+	[ -x "$bin" ] || skip "no libjemalloc.a (libjemalloc-dev)"
+	nm -D "$bin" | grep -qw malloc && fail "the test wants malloc in .symtab only"
+	start_bin "$bin" extents
+	run_ht -p "$TPID"
+	trigger_target
+	stop_ht
+	expect_entry keep_blocks 4194304 64 malloc
+	grep -q "target-jemalloc-static has an allocator of its own" "$HERR" ||
+		fail "not said: $(cat "$HERR")"
+	expect_entry map_three 12288 1 mmap
+	total_line | grep -q '+ mmap 12288 in 1 mappings ' || fail "$(total_line)"
+	last_report | awk '/^allocator-reserved: / { exit !($2 > 0) }' ||
+		fail "jemalloc's extents: $(last_report | grep '^allocator-reserved')"
+}
