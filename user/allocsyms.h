@@ -41,7 +41,8 @@ int alloc_syms_parse(const char *spec, struct alloc_syms *as, char *why,
  * Probe the named functions in every module of the target that defines
  * them, and the allocator functions of any module besides libc that
  * defines malloc and free itself (an executable with an allocator linked
- * in, exported or in .symtab only). A module is probed once. -ENOENT with *missing set when a name is found nowhere.
+ * in, exported or in .symtab only). A module is probed once. -ENOENT,
+ * with *missing set, when a name is found nowhere.
  */
 int alloc_syms_attach(struct alloc_syms *as, struct heaptrail_bpf *skel,
 		      struct symbolizer *sym, pid_t pid, struct attach *a,
