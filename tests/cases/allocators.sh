@@ -171,7 +171,10 @@ def je_class(s):
 # allocation of a stack has one size (nearly every stack here), within
 # 25% + 16 bytes an allocation (the widest class spacing) where not, and
 # less a realloc'd block's old size where that block was made before
-# attach (seen: 16 bytes of a client rax node). Each key is 4
+# attach (seen: 16 bytes of a client rax node), and less up to 1 KiB of
+# blocks made before attach and freed since (seen: 0 or 32 bytes: their
+# sizes are unknown to heaptrail, which counts them in frees_before_attach).
+# Each key is 4
 # allocations (value sds 104, its object 16, dict entry 24, key sds 18
 # bytes): those stacks hold one allocation per key. jemalloc's extents
 # are allocator-reserved, not program mappings.
@@ -231,8 +234,13 @@ for s in r["stacks"]:
         print("other: %s %d in %d: %s" % (s["kind"], b, n, " < ".join(names[:6])))
 print("growth %d, classes of the live allocations %d..%d, heap %d, key/value %s" %
       (growth, lo, hi, r["heap"]["live_bytes"], kv))
-if not lo <= growth <= hi:
-    sys.exit("used_memory grew by %d, outside %d..%d" % (growth, lo, hi))
+# blocks redis made before attach and freed since (client index nodes of
+# 16-32 bytes; heaptrail counts them in frees_before_attach, sizes unseen)
+# lower the growth: 1 KiB of room for those
+pre = r["counters"]["frees_before_attach"]
+print("frees of blocks made before attach: %d" % pre)
+if not lo - 1024 <= growth <= hi:
+    sys.exit("used_memory grew by %d, outside %d..%d" % (growth, lo - 1024, hi))
 want = {"value": 104, "object": 16, "entry": 24, "key": 18}
 for what, size in want.items():
     if kv.get(what) != (size * keys, keys):
