@@ -50,7 +50,8 @@ DEB_PACKAGES := clang libbpf-dev bpftool libelf-dev libdw-dev zlib1g-dev libcaps
 # names libc's frames; libclang-rt-14-dev has libFuzzer; debuginfod serves
 # a debug file on loopback
 TEST_PACKAGES := gzip golang-go python3-jsonschema gdb libc6-dbg man-db debuginfod \
-	libjemalloc2 libgoogle-perftools4 libmimalloc2.0 libclang-rt-14-dev
+	libjemalloc2 libgoogle-perftools4 libmimalloc2.0 libclang-rt-14-dev \
+	libjemalloc-dev redis-server redis-tools
 
 .PHONY: all deps test-deps demo test bench readme install uninstall clean format fuzz
 all: $(HEAPTRAIL)

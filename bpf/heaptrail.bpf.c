@@ -52,7 +52,8 @@ struct tstate {
 	__u64 size;
 	__u64 ptr;	/* realloc: old pointer; posix_memalign: memptr */
 	__u32 kind;	/* HT_NONE when no allocator call is under way */
-	__u32 sc_skip;	/* syscall under way was made by the allocator */
+	__u16 sc_skip;	/* syscall under way is not traced (file mmap) */
+	__u16 sc_alloc;	/* syscall under way was made by the allocator */
 	__u32 sc_exec;	/* mmap under way maps a file executable */
 	__u32 pad;
 	__u64 sc_a0;	/* syscall arguments saved at entry */
@@ -392,14 +393,44 @@ static __always_inline __u64 task_stack(__u32 slot)
 }
 
 /*
- * Where the allocator's free() lies in the target, set by the loader: a
- * mapping made while a frame of the stack is in free() is the allocator's
- * (glibc makes a new thread's arena inside free() when that is its first
- * allocator call). free has no return probe to say so; the stack does.
+ * Where the allocator's code lies in the target, set by the loader: its
+ * free(), a replacement allocator's whole text, --alloc-syms functions.
+ * A mapping made while a frame of the stack is in there is the
+ * allocator's (glibc makes a new thread's arena inside free() when that
+ * is its first allocator call; jemalloc's background threads and its
+ * constructor map extents outside any probed call). free has no return
+ * probe to say so; the stack does. alloc_code_n is written last.
  */
-__u64 free_lo, free_hi;
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, HT_ALLOC_RANGES);
+	__type(key, __u32);
+	__type(value, struct ht_range);
+} alloc_code SEC(".maps");
 
-static long in_free_step(__u32 i, __u32 *found)
+volatile __u32 alloc_code_n;
+
+static __always_inline bool in_alloc_code(__u64 pc)
+{
+	__u32 n = alloc_code_n;
+
+#pragma unroll
+	for (__u32 j = 0; j < HT_ALLOC_RANGES; j++) {
+		__u32 i = j;
+		struct ht_range *r;
+
+		if (j >= n)
+			break;
+		r = bpf_map_lookup_elem(&alloc_code, &i);
+
+		/* return addresses: the call ends where the range does */
+		if (r && pc > r->lo && pc <= r->hi)
+			return true;
+	}
+	return false;
+}
+
+static long in_alloc_step(__u32 i, __u32 *found)
 {
 	struct ht_stack *st;
 	__u32 zero = 0;
@@ -411,22 +442,63 @@ static long in_free_step(__u32 i, __u32 *found)
 	pc = st->ips[i & (HT_MAX_FRAMES - 1)];
 	if (!pc)
 		return 1;
-	if (pc > free_lo && pc <= free_hi) {	/* return addresses */
+	if (in_alloc_code(pc)) {
 		*found = 1;
 		return 1;
 	}
 	return 0;
 }
 
-/* Was the stack just walked (the per-CPU scratch) inside free()? */
-static __always_inline bool walked_in_free(void)
+/*
+ * Was the stack just walked (the per-CPU scratch) inside allocator code?
+ * A walk that stopped at the syscall wrapper (no unwind rows for its
+ * caller yet) leaves the wrapper's return address at the stack top: libc's
+ * mmap and munmap wrappers are leaf functions that push nothing.
+ */
+static __always_inline bool walked_in_alloc(__u64 sp)
 {
-	__u32 found = 0;
+	struct ht_stack *st;
+	__u32 zero = 0, found = 0;
+	__u64 ra = 0;
 
-	if (!free_hi)
+	if (!alloc_code_n)
 		return false;
-	bpf_loop(HT_MAX_FRAMES, in_free_step, &found, 0);
-	return found;
+	bpf_loop(HT_MAX_FRAMES, in_alloc_step, &found, 0);
+	if (found)
+		return true;
+	st = bpf_map_lookup_elem(&scratch, &zero);
+	if (!st || st->ips[1])
+		return false;
+	bpf_probe_read_user(&ra, sizeof(ra), (void *)sp);
+	return ra && in_alloc_code(ra);
+}
+
+/*
+ * Before the start gate (-- COMMAND: the loader knows no allocator code
+ * yet, and no unwind rows), the return address each program mapping's
+ * syscall wrapper left at the stack top, by the mapping's address: at the
+ * gate the loader moves those made from allocator code (jemalloc's
+ * constructor maps its first extents) to the allocator's.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 4096);
+	__type(key, __u64);
+	__type(value, __u64);
+} early_ra SEC(".maps");
+
+static __always_inline void note_early(__u64 addr, __u64 sp)
+{
+	struct ht_stack *st;
+	__u32 zero = 0;
+	__u64 ra = 0;
+
+	st = bpf_map_lookup_elem(&scratch, &zero);
+	if (!st || st->ips[1])
+		return;
+	bpf_probe_read_user(&ra, sizeof(ra), (void *)sp);
+	if (ra)
+		bpf_map_update_elem(&early_ra, &addr, &ra, BPF_ANY);
 }
 
 static __always_inline __u64 task_sp(void)
@@ -810,7 +882,8 @@ static __always_inline struct tstate *sc_enter(__u64 a0, __u64 a1, __u64 a2)
 	t = thread_state();
 	if (!t)
 		return NULL;
-	t->sc_skip = t->kind != HT_NONE && inside(t, task_sp());
+	t->sc_skip = 0;
+	t->sc_alloc = t->kind != HT_NONE && inside(t, task_sp());
 	t->sc_exec = 0;
 	t->sc_a0 = a0;
 	t->sc_a1 = a1;
@@ -887,12 +960,24 @@ int mmap_exit(struct trace_event_raw_sys_exit *ctx)
 		return 0;
 	}
 	unmap_range(ctx->ret, len, slot); /* MAP_FIXED replaces what was there */
+	/*
+	 * The allocator's own reservations (extents, spans, arenas, a large
+	 * block's mapping) are kept apart, under one aggregate: their stacks
+	 * are the allocator's, and the program's request is counted at its
+	 * allocator call already.
+	 */
+	if (t->sc_alloc) {
+		map_record(ctx->ret, len, 0, HT_ARENA, bpf_ktime_get_ns(), slot);
+		return 0;
+	}
 	stack = task_stack(slot);
-	if (walked_in_free()) {
-		count(HT_C_NESTED);
+	if (walked_in_alloc(task_sp())) {
+		map_record(ctx->ret, len, 0, HT_ARENA, bpf_ktime_get_ns(), slot);
 		return 0;
 	}
 	map_record(ctx->ret, len, stack, HT_MMAP, bpf_ktime_get_ns(), slot);
+	if (gate_armed && !slot)
+		note_early(ctx->ret, task_sp());
 	return 0;
 }
 
@@ -997,7 +1082,7 @@ int brk_exit(struct trace_event_raw_sys_exit *ctx)
 	struct tstate *t;
 
 	t = sc_exit(ctx->ret, &slot);
-	if (!t)
+	if (!t || t->sc_alloc)	/* glibc's main heap: not a mapping */
 		return 0;
 	old = t->sc_a0;
 	if (faults_mode) {

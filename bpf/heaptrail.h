@@ -20,6 +20,12 @@
  */
 #define HT_SLOT_SHIFT 48
 #define HT_ADDR_MASK ((1ULL << HT_SLOT_SHIFT) - 1)
+#define HT_ALLOC_RANGES 16	/* address ranges of allocator code */
+
+/* Code of the allocator in the target: [lo, hi) runtime addresses. */
+struct ht_range {
+	__u64 lo, hi;
+};
 
 /* What made an allocation; also the leaf frame of folded stacks. */
 enum ht_kind {
@@ -40,6 +46,7 @@ enum ht_kind {
 	HT_KMALLOC,	/* --kernel: kmalloc (slab or large), kfree */
 	HT_KMEM_CACHE,	/* --kernel: kmem_cache_alloc, kmem_cache_free */
 	HT_PAGES,	/* --kernel: the page allocator, 4096 << order bytes */
+	HT_ARENA,	/* a mapping the allocator's own code made (reserved) */
 	HT_NKINDS,
 };
 

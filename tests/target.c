@@ -421,6 +421,29 @@ NOINLINE void arena_in_free(void)
 	keep_after_free();
 }
 
+/*
+ * extents: 64 x 64 KiB kept through malloc (a replacement allocator maps
+ * new extents for them, inside malloc) and 3 pages the program maps
+ * itself: heap 4194304 in 64, mmap 12288 in 1.
+ */
+NOINLINE void keep_blocks(void)
+{
+	static void *keep[64];
+
+	for (int i = 0; i < 64; i++)
+		keep[i] = malloc(65536);
+	sink = keep;
+}
+
+NOINLINE void map_three(void)
+{
+	char *p = mmap(NULL, 3 * 4096, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+	p[0] = 1;
+	sink = p;
+}
+
 /* A child process's own leak, 1000 bytes a call. */
 NOINLINE void child_leak(void) { sink = malloc(1000); }
 
@@ -584,7 +607,10 @@ static void spawn_children(void)
 
 static void run(const char *mode)
 {
-	if (!strcmp(mode, "encode")) {
+	if (!strcmp(mode, "extents")) {
+		keep_blocks();
+		map_three();
+	} else if (!strcmp(mode, "encode")) {
 		for (int i = 0; i < 50; i++)
 			handle_request(i);
 	} else if (!strcmp(mode, "balanced")) {

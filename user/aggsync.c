@@ -58,6 +58,7 @@ static struct prof_totals *totals_of(struct aggsync *s, uint32_t kind)
 {
 	return kind == HT_MMAP	? &s->mmap :
 	       kind == HT_BRK	? &s->brk :
+	       kind == HT_ARENA ? &s->arena :
 	       kind == HT_FAULT ? &s->faults :
 				  &s->heap;
 }
@@ -101,6 +102,14 @@ static int apply(struct aggsync *s, const struct ht_agg_key *k,
 	cur = &s->v[i];
 	if (same_counts(cur, a))
 		return 0;
+	if (k->kind == HT_ARENA) {
+		/* the allocator's, not a stack of the program's to rank */
+		add_totals(&s->arena, cur, -1);
+		add_totals(&s->arena, a, 1);
+		*cur = *a;
+		cur->key = *k;
+		return 0;
+	}
 	if (grow(&s->chg, s->nchg, &s->ccap, sizeof(*s->chg)))
 		return -ENOMEM;
 	c = &s->chg[s->nchg++];
@@ -216,10 +225,13 @@ int aggsync_profile(const struct aggsync *s, uint64_t now_ms,
 	p->mmap = s->mmap;
 	p->brk = s->brk;
 	p->faults = s->faults;
+	p->arena = s->arena;
 	for (i = 0; i < s->n; i++) {
 		const struct ht_agg *a = &s->v[i];
 		struct prof_entry *e;
 
+		if (a->key.kind == HT_ARENA)
+			continue;	/* totals only: p->arena */
 		if (a->live_bytes <= 0 && a->live_count <= 0 && !a->alloc_count)
 			continue;
 		if (grow(&p->v, p->n, &cap, sizeof(*p->v))) {

@@ -34,6 +34,7 @@ struct aggsync {
 	struct agg_change *chg;		/* what the last update changed */
 	size_t nchg, ccap;
 	struct prof_totals heap, mmap, brk, faults;
+	struct prof_totals arena;	/* the allocator's own mappings */
 	bool primed;
 	uint64_t full_reads, key_reads;	/* for tests and curiosity */
 };

@@ -167,6 +167,59 @@ struct alloc_fn {
 	unsigned args;
 };
 
+/*
+ * Every allocator function heaptrail probes, and the argument
+ * registers alloc_enter reads of it (PP_RET: alloc_exit reads the
+ * result), by the kind whose arguments it shares. aligned_alloc and
+ * memalign share one address in glibc: the first name listed labels
+ * both. A replacement allocator's own operator new and delete (and
+ * jemalloc's *allocx) never call its malloc: they are probed where
+ * the module exports them, as malloc, realloc and free; glibc has
+ * none, and libstdc++'s operator new calls malloc.
+ */
+static const struct alloc_fn alloc_fns[] = {
+	{ "malloc", HT_MALLOC, PP_ARG0 | PP_RET },
+	{ "calloc", HT_CALLOC, PP_ARG0 | PP_ARG1 | PP_RET },
+	{ "realloc", HT_REALLOC, PP_ARG0 | PP_ARG1 | PP_RET },
+	{ "reallocarray", HT_REALLOCARRAY,
+	  PP_ARG0 | PP_ARG1 | PP_ARG2 | PP_RET },
+	{ "posix_memalign", HT_POSIX_MEMALIGN,
+	  PP_ARG0 | PP_ARG1 | PP_ARG2 | PP_RET },
+	{ "aligned_alloc", HT_ALIGNED_ALLOC, PP_ARG0 | PP_ARG1 | PP_RET },
+	{ "memalign", HT_MEMALIGN, PP_ARG0 | PP_ARG1 | PP_RET },
+	{ "valloc", HT_VALLOC, PP_ARG0 | PP_RET },
+	{ "pvalloc", HT_PVALLOC, PP_ARG0 | PP_RET },
+	/* new, new[]; nothrow; aligned (size first, then alignment) */
+	{ "_Znwm", HT_MALLOC, PP_ARG0 | PP_RET | FWD },
+	{ "_Znam", HT_MALLOC, PP_ARG0 | PP_RET | FWD },
+	{ "_ZnwmRKSt9nothrow_t", HT_MALLOC, PP_ARG0 | PP_RET | FWD },
+	{ "_ZnamRKSt9nothrow_t", HT_MALLOC, PP_ARG0 | PP_RET | FWD },
+	{ "_ZnwmSt11align_val_t", HT_MALLOC, PP_ARG0 | PP_RET | FWD },
+	{ "_ZnamSt11align_val_t", HT_MALLOC, PP_ARG0 | PP_RET | FWD },
+	{ "_ZnwmSt11align_val_tRKSt9nothrow_t", HT_MALLOC, PP_ARG0 | PP_RET | FWD },
+	{ "_ZnamSt11align_val_tRKSt9nothrow_t", HT_MALLOC, PP_ARG0 | PP_RET | FWD },
+	/* jemalloc: mallocx(size, flags), rallocx(ptr, size, flags) */
+	{ "mallocx", HT_MALLOC, PP_ARG0 | PP_RET | FWD },
+	{ "rallocx", HT_REALLOC, PP_ARG0 | PP_ARG1 | PP_RET | FWD },
+	/* frees last: only the entry is probed */
+	{ "free", HT_FREE, PP_ARG0 },
+	{ "_ZdlPv", HT_FREE, PP_ARG0 | FWD },
+	{ "_ZdaPv", HT_FREE, PP_ARG0 | FWD },
+	{ "_ZdlPvm", HT_FREE, PP_ARG0 | FWD },
+	{ "_ZdaPvm", HT_FREE, PP_ARG0 | FWD },
+	{ "_ZdlPvRKSt9nothrow_t", HT_FREE, PP_ARG0 | FWD },
+	{ "_ZdaPvRKSt9nothrow_t", HT_FREE, PP_ARG0 | FWD },
+	{ "_ZdlPvSt11align_val_t", HT_FREE, PP_ARG0 | FWD },
+	{ "_ZdaPvSt11align_val_t", HT_FREE, PP_ARG0 | FWD },
+	{ "_ZdlPvmSt11align_val_t", HT_FREE, PP_ARG0 | FWD },
+	{ "_ZdaPvmSt11align_val_t", HT_FREE, PP_ARG0 | FWD },
+	{ "_ZdlPvSt11align_val_tRKSt9nothrow_t", HT_FREE, PP_ARG0 | FWD },
+	{ "_ZdaPvSt11align_val_tRKSt9nothrow_t", HT_FREE, PP_ARG0 | FWD },
+	/* jemalloc: sdallocx(ptr, size, flags), dallocx(ptr, flags) */
+	{ "sdallocx", HT_FREE, PP_ARG0 | FWD },
+	{ "dallocx", HT_FREE, PP_ARG0 | FWD },
+};
+
 /* Does the function at vaddr only jump to another one of fn, in img? */
 static bool forwards(const char *path, const struct elf_img *img,
 		     uint64_t vaddr, const struct alloc_fn *fn, size_t n)
@@ -211,74 +264,29 @@ static uint64_t placed(const char *path, const struct elf_img *img,
 	return off + pp.off;
 }
 
-int attach_allocators(struct heaptrail_bpf *skel, pid_t pid, const char *path,
-		      const struct elf_img *libc, struct attach *a)
+/*
+ * Probe the functions fn[] of the ELF file at path (those it has); the
+ * entries with a return come first in fn[]. How many were probed, or
+ * -errno.
+ */
+static int attach_fns(struct heaptrail_bpf *skel, pid_t pid, const char *path,
+		      const struct elf_img *libc, const struct alloc_fn *fn,
+		      size_t nfn, struct attach *a)
 {
-	/*
-	 * Every allocator function heaptrail probes, and the argument
-	 * registers alloc_enter reads of it (PP_RET: alloc_exit reads the
-	 * result), by the kind whose arguments it shares. aligned_alloc and
-	 * memalign share one address in glibc: the first name listed labels
-	 * both. A replacement allocator's own operator new and delete (and
-	 * jemalloc's *allocx) never call its malloc: they are probed where
-	 * the module exports them, as malloc, realloc and free; glibc has
-	 * none, and libstdc++'s operator new calls malloc.
-	 */
-	static const struct alloc_fn fn[] = {
-		{ "malloc", HT_MALLOC, PP_ARG0 | PP_RET },
-		{ "calloc", HT_CALLOC, PP_ARG0 | PP_ARG1 | PP_RET },
-		{ "realloc", HT_REALLOC, PP_ARG0 | PP_ARG1 | PP_RET },
-		{ "reallocarray", HT_REALLOCARRAY,
-		  PP_ARG0 | PP_ARG1 | PP_ARG2 | PP_RET },
-		{ "posix_memalign", HT_POSIX_MEMALIGN,
-		  PP_ARG0 | PP_ARG1 | PP_ARG2 | PP_RET },
-		{ "aligned_alloc", HT_ALIGNED_ALLOC, PP_ARG0 | PP_ARG1 | PP_RET },
-		{ "memalign", HT_MEMALIGN, PP_ARG0 | PP_ARG1 | PP_RET },
-		{ "valloc", HT_VALLOC, PP_ARG0 | PP_RET },
-		{ "pvalloc", HT_PVALLOC, PP_ARG0 | PP_RET },
-		/* new, new[]; nothrow; aligned (size first, then alignment) */
-		{ "_Znwm", HT_MALLOC, PP_ARG0 | PP_RET | FWD },
-		{ "_Znam", HT_MALLOC, PP_ARG0 | PP_RET | FWD },
-		{ "_ZnwmRKSt9nothrow_t", HT_MALLOC, PP_ARG0 | PP_RET | FWD },
-		{ "_ZnamRKSt9nothrow_t", HT_MALLOC, PP_ARG0 | PP_RET | FWD },
-		{ "_ZnwmSt11align_val_t", HT_MALLOC, PP_ARG0 | PP_RET | FWD },
-		{ "_ZnamSt11align_val_t", HT_MALLOC, PP_ARG0 | PP_RET | FWD },
-		{ "_ZnwmSt11align_val_tRKSt9nothrow_t", HT_MALLOC, PP_ARG0 | PP_RET | FWD },
-		{ "_ZnamSt11align_val_tRKSt9nothrow_t", HT_MALLOC, PP_ARG0 | PP_RET | FWD },
-		/* jemalloc: mallocx(size, flags), rallocx(ptr, size, flags) */
-		{ "mallocx", HT_MALLOC, PP_ARG0 | PP_RET | FWD },
-		{ "rallocx", HT_REALLOC, PP_ARG0 | PP_ARG1 | PP_RET | FWD },
-		/* frees last: only the entry is probed */
-		{ "free", HT_FREE, PP_ARG0 },
-		{ "_ZdlPv", HT_FREE, PP_ARG0 | FWD },
-		{ "_ZdaPv", HT_FREE, PP_ARG0 | FWD },
-		{ "_ZdlPvm", HT_FREE, PP_ARG0 | FWD },
-		{ "_ZdaPvm", HT_FREE, PP_ARG0 | FWD },
-		{ "_ZdlPvRKSt9nothrow_t", HT_FREE, PP_ARG0 | FWD },
-		{ "_ZdaPvRKSt9nothrow_t", HT_FREE, PP_ARG0 | FWD },
-		{ "_ZdlPvSt11align_val_t", HT_FREE, PP_ARG0 | FWD },
-		{ "_ZdaPvSt11align_val_t", HT_FREE, PP_ARG0 | FWD },
-		{ "_ZdlPvmSt11align_val_t", HT_FREE, PP_ARG0 | FWD },
-		{ "_ZdaPvmSt11align_val_t", HT_FREE, PP_ARG0 | FWD },
-		{ "_ZdlPvSt11align_val_tRKSt9nothrow_t", HT_FREE, PP_ARG0 | FWD },
-		{ "_ZdaPvSt11align_val_tRKSt9nothrow_t", HT_FREE, PP_ARG0 | FWD },
-		/* jemalloc: sdallocx(ptr, size, flags), dallocx(ptr, flags) */
-		{ "sdallocx", HT_FREE, PP_ARG0 | FWD },
-		{ "dallocx", HT_FREE, PP_ARG0 | FWD },
-	};
-	uint64_t entry[ARRAY_SIZE(fn)], off[ARRAY_SIZE(fn)];
-	uint64_t cookie[ARRAY_SIZE(fn)], vaddr;
+	uint64_t entry[ATTACH_MAX_FNS], off[ATTACH_MAX_FNS];
+	uint64_t cookie[ATTACH_MAX_FNS], vaddr;
 	size_t i, j, n = 0, nret = 0;
 	int err = 0, fd;
 
-	for (i = 0; i < ARRAY_SIZE(fn); i++) {
+	for (i = 0; i < nfn && n < ATTACH_MAX_FNS; i++) {
 		if (elf_img_sym_addr(libc, fn[i].name, &vaddr) ||
 		    elf_img_vaddr_to_off(libc, vaddr, &entry[n]))
 			continue;	/* older libcs lack some of them */
 		for (j = 0; j < n && entry[j] != entry[n]; j++)
 			;
 		if (j < n || ((fn[i].args & FWD) &&
-			      forwards(path, libc, vaddr, fn, ARRAY_SIZE(fn))))
+			      forwards(path, libc, vaddr, alloc_fns,
+				       ARRAY_SIZE(alloc_fns))))
 			continue;
 		off[n] = a->at_entry ? entry[n] :
 			 placed(path, libc, fn[i].name, vaddr, entry[n],
@@ -288,9 +296,8 @@ int attach_allocators(struct heaptrail_bpf *skel, pid_t pid, const char *path,
 		if (fn[i].args & PP_RET)
 			nret = n;
 	}
-	if (elf_img_sym_addr(libc, "malloc", &vaddr))
+	if (!n)
 		return -ENOENT;
-	a->nfuncs = n;
 	if (a->nraw + 2 > (int)(sizeof(a->raw) / sizeof(a->raw[0])))
 		return -E2BIG;
 	if (a->session) {
@@ -302,7 +309,7 @@ int attach_allocators(struct heaptrail_bpf *skel, pid_t pid, const char *path,
 			return fd;
 		a->raw[a->nraw++] = fd;
 		attach_note_sites(a, path, off, n);
-		return 0;
+		return n;
 	}
 	if (a->multi) {
 		fd = uprobe_multi_link(bpf_program__fd(skel->progs.alloc_enter),
@@ -318,7 +325,7 @@ int attach_allocators(struct heaptrail_bpf *skel, pid_t pid, const char *path,
 			return fd;
 		a->raw[a->nraw++] = fd;
 		attach_note_sites(a, path, off, n);
-		return 0;
+		return n;
 	}
 	for (i = 0; i < n && !err; i++) {
 		err = probe(a, skel->progs.alloc_enter, pid, path, off[i],
@@ -328,7 +335,67 @@ int attach_allocators(struct heaptrail_bpf *skel, pid_t pid, const char *path,
 				    cookie[i], true);
 	}
 	attach_note_sites(a, path, off, n);
-	return err;
+	return err ? err : (int)n;
+}
+
+int attach_allocators(struct heaptrail_bpf *skel, pid_t pid, const char *path,
+		      const struct elf_img *libc, struct attach *a)
+{
+	uint64_t vaddr;
+
+	int n;
+
+	if (elf_img_sym_addr(libc, "malloc", &vaddr))
+		return -ENOENT;
+	n = attach_fns(skel, pid, path, libc, alloc_fns, ARRAY_SIZE(alloc_fns),
+		       a);
+	if (n < 0)
+		return n;
+	a->nfuncs = n;
+	return 0;
+}
+
+int alloc_kind_by_name(const char *name, uint32_t *kind)
+{
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(alloc_fns); i++)
+		if (!strcmp(alloc_fns[i].name, name) &&
+		    !(alloc_fns[i].args & FWD)) {
+			*kind = alloc_fns[i].kind;
+			return 0;
+		}
+	return -ENOENT;
+}
+
+const char *alloc_kind_names(void)
+{
+	return "malloc, calloc, realloc, reallocarray, posix_memalign, aligned_alloc, memalign, valloc, pvalloc, free";
+}
+
+int attach_named(struct heaptrail_bpf *skel, pid_t pid, const char *path,
+		 const struct elf_img *img, const char *const *names,
+		 const uint32_t *kinds, size_t n, struct attach *a)
+{
+	struct alloc_fn fn[ATTACH_MAX_FNS];
+	size_t i, j, k, m = 0;
+
+	/* those with a return first, as attach_fns wants them */
+	for (k = 0; k < 2; k++)
+		for (i = 0; i < n && m < ATTACH_MAX_FNS; i++) {
+			if ((kinds[i] == HT_FREE) != k)
+				continue;
+			for (j = 0; j < ARRAY_SIZE(alloc_fns) &&
+				    alloc_fns[j].kind != kinds[i]; j++)
+				;
+			if (j == ARRAY_SIZE(alloc_fns))
+				return -EINVAL;
+			fn[m].name = names[i];
+			fn[m].kind = kinds[i];
+			fn[m].args = alloc_fns[j].args & ~FWD;
+			m++;
+		}
+	return attach_fns(skel, pid, path, img, fn, m, a);	/* how many */
 }
 
 void attach_note_sites(struct attach *a, const char *path,

@@ -14,6 +14,7 @@ struct bpf_link;
 
 #define ATTACH_MAX_LINKS 128
 #define ATTACH_MAX_SITES 256
+#define ATTACH_MAX_FNS 64	/* functions probed in one file */
 
 /* A breakpoint heaptrail's uprobes put in a file's code. */
 struct probe_site {
@@ -25,7 +26,7 @@ struct probe_site {
 struct attach {
 	struct bpf_link *links[ATTACH_MAX_LINKS];
 	int n;
-	int raw[4];		/* uprobe_multi link fds */
+	int raw[16];		/* uprobe_multi link fds */
 	int nraw;
 	int nfuncs;		/* allocator functions probed */
 	bool multi;		/* attached through uprobe_multi links */
@@ -59,6 +60,18 @@ const struct pmap *find_allocator(const struct pmaps *maps);
  */
 int attach_allocators(struct heaptrail_bpf *skel, pid_t pid, const char *path,
 		      const struct elf_img *libc, struct attach *a);
+/*
+ * Uprobes on the functions names[] of the ELF file at path, each of the
+ * kind kinds[] (HT_MALLOC...: probed as that function of the allocator
+ * table is). How many were probed; -ENOENT when it has none of them.
+ */
+int attach_named(struct heaptrail_bpf *skel, pid_t pid, const char *path,
+		 const struct elf_img *img, const char *const *names,
+		 const uint32_t *kinds, size_t n, struct attach *a);
+/* The kind of the allocator function called name (malloc, free...). */
+int alloc_kind_by_name(const char *name, uint32_t *kind);
+/* The names alloc_kind_by_name knows, for messages. */
+const char *alloc_kind_names(void);
 /* Tracepoints for mmap/munmap/mremap/brk, thread exit and, when they
  * are loaded (--faults), madvise and user page faults. */
 int attach_syscalls(struct heaptrail_bpf *skel, struct attach *a);

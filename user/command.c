@@ -8,9 +8,13 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
+#include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <bpf/libbpf.h>
+
+#include "allocrange.h"
 #include "command.h"
 #include "procstat.h"
 #include "session.h"
@@ -61,6 +65,21 @@ static int exec_result(int errfd)
 	return n == sizeof(err) ? -err : 0;
 }
 
+/* What the allocator mapped before the gate is the allocator's. */
+static void reclaim_early(struct session *s)
+{
+	int n = alloc_ranges_reclaim_early(bpf_map__fd(s->skel->maps.early_ra),
+					   bpf_map__fd(s->skel->maps.mappings),
+					   bpf_map__fd(s->skel->maps.aggs),
+					   s->skel->bss->image, &s->alloc_code);
+
+	if (n > 0)
+		s->agg.primed = false;	/* changed behind the ring */
+	if (s->o.verbose && n)
+		fprintf(stderr, "heaptrail: %d mappings made before main by the allocator: %s\n",
+			n, n > 0 ? "the allocator's" : strerror(-n));
+}
+
 /*
  * The command stopped at the start gate, before its main: its libraries
  * are mapped. Place their unwind rows and probe its allocator, resume it.
@@ -70,8 +89,16 @@ static void command_gate_passed(struct session *s)
 	proc_read_comm(s->o.pid, s->comm, sizeof(s->comm));
 	proc_read_cmdline(s->o.pid, s->cmdline, sizeof(s->cmdline));
 	if (!session_refresh_maps(s)) {
-		if (!s->o.faults)
+		if (!s->o.faults) {
 			session_probe_replacement(s);
+			if (session_probe_extras(s)) {
+				/* nothing written yet: end the command */
+				kill(s->child, SIGKILL);
+				waitpid(s->child, NULL, 0);
+				exit(1);
+			}
+			reclaim_early(s);
+		}
 	}
 	kill(s->child, SIGCONT);
 }

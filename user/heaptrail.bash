@@ -21,7 +21,7 @@ _heaptrail()
 		COMPREPLY=($(compgen -W "fp dwarf auto" -- "$cur"))
 		return ;;
 	-i | --interval | -d | --duration | -n | --top | --keep | --sample | \
-	--min-age | --max-allocs | --max-stacks | --max-mappings)
+	--min-age | --max-allocs | --max-stacks | --max-mappings | --alloc-syms)
 		return ;;
 	esac
 	if [ "$COMP_CWORD" = 1 ] && [[ $cur != -* ]]; then

@@ -297,6 +297,8 @@ void report_json(FILE *out, const struct profile *p, struct symbolizer *s,
 	totals(out, "brk", &p->brk);
 	fputc(',', out);
 	totals(out, "faults", &p->faults);
+	fputc(',', out);
+	totals(out, "allocator_reserved", &p->arena);
 	fputs(",\"counters\":{", out);
 	for (i = 0; i < HT_NCOUNTERS; i++)
 		fprintf(out, "%s\"%s\":%" PRIu64, i ? "," : "", cnames[i],

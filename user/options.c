@@ -71,6 +71,10 @@ static void usage(FILE *f)
 "      --max-mappings N   live mappings tracked (default 65536)\n"
 "      --btf FILE         kernel BTF to use instead of /sys/kernel/btf/vmlinux\n"
 "      --libc FILE        libc of COMMAND (default: the one heaptrail uses)\n"
+"      --alloc-syms NAME=KIND[,NAME=KIND...]\n"
+"                         probe the program's own allocator functions NAME\n"
+"                         (in any module) as KIND: malloc, calloc, realloc,\n"
+"                         free, ... (my_alloc=malloc,my_free=free)\n"
 "      --debug-dir DIR    also look for separate debug files in DIR (by\n"
 "                         .build-id/xx/rest.debug and .gnu_debuglink name)\n"
 "      --no-demangle      print C++ names as the linker sees them\n"
@@ -157,7 +161,8 @@ void parse_opts(int argc, char **argv, struct opts *o)
 	enum { O_UNWIND = 256, O_MAXA, O_MAXS, O_MAXM, O_BTF, O_LIBC, O_PPROF,
 	       O_JSON, O_AGES, O_MINAGE, O_KEEP, O_NOMULTI, O_DEBUG_DIR,
 	       O_NO_DEMANGLE, O_AT_ENTRY, O_FAULTS, O_SAMPLE, O_NO_SESSION,
-	       O_KEEP_RUNNING, O_FOLLOW_FORKS, O_CGROUP, O_KERNEL };
+	       O_KEEP_RUNNING, O_FOLLOW_FORKS, O_CGROUP, O_KERNEL,
+	       O_ALLOC_SYMS };
 	/* what traces a process and means nothing with --kernel */
 	static const struct {
 		int c;
@@ -172,7 +177,7 @@ void parse_opts(int argc, char **argv, struct opts *o)
 		{ O_NO_SESSION, "--no-session" },
 		{ O_KEEP_RUNNING, "--keep-running" },
 		{ O_MAXM, "--max-mappings" }, { O_FOLLOW_FORKS, "--follow-forks" },
-		{ O_CGROUP, "--cgroup" },
+		{ O_CGROUP, "--cgroup" }, { O_ALLOC_SYMS, "--alloc-syms" },
 	};
 	static const struct option lo[] = {
 		{ "kernel", no_argument, NULL, O_KERNEL },
@@ -202,6 +207,7 @@ void parse_opts(int argc, char **argv, struct opts *o)
 		{ "max-mappings", required_argument, NULL, O_MAXM },
 		{ "btf", required_argument, NULL, O_BTF },
 		{ "libc", required_argument, NULL, O_LIBC },
+		{ "alloc-syms", required_argument, NULL, O_ALLOC_SYMS },
 		{ "debug-dir", required_argument, NULL, O_DEBUG_DIR },
 		{ "no-demangle", no_argument, NULL, O_NO_DEMANGLE },
 		{ "verbose", no_argument, NULL, 'v' },
@@ -316,6 +322,14 @@ void parse_opts(int argc, char **argv, struct opts *o)
 		case O_LIBC:
 			o->libc = optarg;
 			break;
+		case O_ALLOC_SYMS: {
+			char why[512];
+
+			if (alloc_syms_parse(optarg, &o->alloc_syms, why,
+					     sizeof(why)))
+				die_usage("--alloc-syms: %s", why);
+			break;
+		}
 		case O_DEBUG_DIR:
 			if (o->ndebug_dirs == MAX_DEBUG_DIRS)
 				die_usage("at most %d --debug-dir", MAX_DEBUG_DIRS);

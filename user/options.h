@@ -5,6 +5,7 @@
 #include <stdbool.h>
 #include <sys/types.h>
 
+#include "allocsyms.h"
 #include "unwind.h"
 
 #define MAX_DEBUG_DIRS 16
@@ -44,6 +45,7 @@ struct opts {
 	const char *cgroup;	/* --cgroup: its processes (implies
 				 * follow_forks; pid: the first member) */
 	bool kernel;		/* --kernel: the kernel's allocations */
+	struct alloc_syms alloc_syms;	/* --alloc-syms, and the executable's */
 };
 
 /* Fill o from the command line; a usage error exits with status 2. */

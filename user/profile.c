@@ -38,6 +38,7 @@ const char *kind_name(uint32_t kind)
 		[HT_KMALLOC] = "kmalloc",
 		[HT_KMEM_CACHE] = "kmem_cache",
 		[HT_PAGES] = "pages",
+		[HT_ARENA] = "allocator",
 	};
 
 	return kind < HT_NKINDS && names[kind] ? names[kind] : "?";
@@ -62,6 +63,7 @@ const char *kind_frame(uint32_t kind)
 		[HT_KMALLOC] = "[kmalloc]",
 		[HT_KMEM_CACHE] = "[kmem_cache]",
 		[HT_PAGES] = "[pages]",
+		[HT_ARENA] = "[allocator]",
 	};
 
 	return kind < HT_NKINDS && frames[kind] ? frames[kind] : "[?]";

@@ -37,6 +37,8 @@ struct profile {
 	const struct proc_table *procs;
 	struct prof_totals heap, mmap, brk;
 	struct prof_totals faults;	/* --faults: pages first written */
+	/* mappings the allocator's own code made: not in the stacks */
+	struct prof_totals arena;
 	uint64_t counters[HT_NCOUNTERS];
 	uint64_t now_ms;	/* CLOCK_MONOTONIC, as the BPF timestamps */
 };

@@ -79,8 +79,11 @@ static int purge_aggs(int aggs_fd, uint32_t slot, int64_t image,
 		if (keys[i].proc != slot || keys[i].image == image ||
 		    bpf_map_lookup_elem(aggs_fd, &keys[i], &a))
 			continue;
-		dropped->live_bytes += a.live_bytes;
-		dropped->live_count += a.live_count;
+		/* the allocator's reservations were never the program's */
+		if (keys[i].kind != HT_ARENA) {
+			dropped->live_bytes += a.live_bytes;
+			dropped->live_count += a.live_count;
+		}
 		bpf_map_delete_elem(aggs_fd, &keys[i]);
 	}
 	free(keys);

@@ -461,6 +461,13 @@ void report_print(FILE *out, const struct profile *p, struct symbolizer *s,
 			p->mmap.live_count, plural(p->mmap.live_count),
 			p->brk.live_bytes);
 		fprintf(out,
+			"allocator-reserved: %" PRId64 " bytes (%s) in %" PRId64
+			" mappings (made by the allocator's own code: not in"
+			" outstanding)\n",
+			p->arena.live_bytes,
+			fmt_bytes(p->arena.live_bytes, b1, sizeof(b1)),
+			p->arena.live_count);
+		fprintf(out,
 			"heap since attach: allocated %" PRIu64
 			" bytes in %" PRIu64 " call%s, freed %" PRIu64
 			" bytes in %" PRIu64 " call%s\n",

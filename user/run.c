@@ -322,6 +322,7 @@ void session_run(struct session *s)
 				    find_allocator(&s->sym.maps)) {
 					s->probe_pending = false;
 					session_probe_replacement(s);
+					session_probe_extras(s);
 				}
 			}
 			if (s->o.cgroup)

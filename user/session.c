@@ -18,6 +18,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
+#include "allocrange.h"
 #include "cgroup.h"
 #include "forks.h"
 #include "procstat.h"
@@ -42,33 +43,15 @@ void session_init_symbolizer(struct session *s)
 	sym_init(s, &s->sym, s->o.pid);
 }
 
-/*
- * Where the allocator's free() is mapped in the target, for the BPF side:
- * what it maps from inside free() is the allocator's (see walked_in_free).
- */
-static void set_free_range(struct session *s)
+/* Where the allocator's code is mapped in the target, for the BPF side. */
+void session_set_alloc_code(struct session *s)
 {
-	const struct pmap *lp = find_allocator(&s->sym.maps);
-	const struct sym_mod *m = lp ? symbolizer_module(&s->sym, lp) : NULL;
-	const struct elf_sym *sym;
-	uint64_t vaddr, off;
-	size_t i;
+	struct alloc_ranges now;
 
-	if (!m || !m->img || elf_img_sym_addr(m->img, "free", &vaddr) ||
-	    !(sym = elf_img_sym_at(m->img, vaddr)) || sym->addr != vaddr ||
-	    elf_img_vaddr_to_off(m->img, vaddr, &off))
-		return;
-	for (i = 0; i < s->sym.maps.n; i++) {
-		const struct pmap *pm = &s->sym.maps.v[i];
-
-		if (pm->inode != lp->inode || !pm->exec || off < pm->pgoff ||
-		    off >= pm->pgoff + (pm->end - pm->start))
-			continue;
-		s->skel->bss->free_hi = 0;	/* never a half-written range */
-		s->skel->bss->free_lo = pm->start + off - pm->pgoff;
-		s->skel->bss->free_hi = s->skel->bss->free_lo + sym->size;
-		return;
-	}
+	alloc_ranges_find(&s->sym, &now);
+	alloc_syms_ranges(&s->o.alloc_syms, &s->sym, &now);
+	alloc_ranges_write(bpf_map__fd(s->skel->maps.alloc_code),
+			   &s->skel->bss->alloc_code_n, &s->alloc_code, &now);
 }
 
 /* Write new unwind rows and the current module placement to BPF. */
@@ -85,7 +68,7 @@ void session_sync_unwind(struct session *s)
 	if (moved)
 		__atomic_add_fetch(&s->skel->bss->unwind_gen, 1, __ATOMIC_SEQ_CST);
 	if (!s->o.faults)
-		set_free_range(s);
+		session_set_alloc_code(s);
 }
 
 int session_refresh_maps(struct session *s)
@@ -368,6 +351,26 @@ void session_probe_members(struct session *s)
 		pmaps_free(&maps);
 	}
 	free(v);
+}
+
+int session_probe_extras(struct session *s)
+{
+	const char *missing = NULL;
+	int err;
+
+	if (s->o.faults)
+		return 0;
+	err = alloc_syms_attach(&s->o.alloc_syms, s->skel, &s->sym, s->o.pid,
+				&s->links, s->o.verbose, &missing);
+	if (err == -ENOENT && missing)
+		fprintf(stderr, "heaptrail: --alloc-syms: no function %s in any module of PID %d\n",
+			missing, s->o.pid);
+	else if (err)
+		fprintf(stderr, "heaptrail: cannot probe the --alloc-syms functions: %s\n",
+			strerror(-err));
+	if (!err)
+		session_set_alloc_code(s);
+	return err;
 }
 
 /* The target forked, exec'd or mapped code: told by BPF as it happens. */

@@ -8,6 +8,7 @@
 #include <sys/types.h>
 
 #include "aggsync.h"
+#include "allocrange.h"
 #include "attach.h"
 #include "elfimg.h"
 #include "heaptrail.skel.h"
@@ -41,6 +42,7 @@ struct session {
 	char comm[64];
 	char cmdline[512];
 	char alloc_lib[256];	/* a replacement allocator probed at the gate */
+	struct alloc_ranges alloc_code;	/* what BPF has of its code */
 	bool write_failed;	/* an output file could not be written */
 	pid_t child;		/* the command we started, or 0 */
 	int pidfd;
@@ -92,6 +94,14 @@ void session_sync_unwind(struct session *s);
 int session_refresh_maps(struct session *s);
 /* Probe the allocator the target now maps, if it is not probed yet. */
 void session_probe_replacement(struct session *s);
+/* Give BPF where the allocator's code is mapped now. */
+void session_set_alloc_code(struct session *s);
+/*
+ * --alloc-syms functions, and an allocator linked into the executable:
+ * found by symbol in the modules mapped now and probed. A name found
+ * nowhere is an error, said in one line here.
+ */
+int session_probe_extras(struct session *s);
 /* ring_buffer callback: the target forked, ran exec or mapped code. */
 int session_on_event(void *ctx, void *data, size_t len);
 /* --cgroup: probe the allocator of every member (new ones too) */

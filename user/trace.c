@@ -365,6 +365,8 @@ int trace_main(int argc, char **argv)
 			     what, strerror(-err));
 		goto out;
 	}
+	if (!s.child && session_probe_extras(&s))
+		goto out;
 	s.start_ms = monotonic_ms();
 	if (s.child) {
 		err = command_start(&s, gate_fd, errfd);
