@@ -1,12 +1,32 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * Adding to the per-stack aggregates and queuing their keys on the ring
- * of changed keys, as the loader's user/aggsync.c reads them; shared by
- * the process tracer and kernel mode. The includer defines the changed
- * ring, agg_gen and changes_lost.
+ * The per-stack aggregates, and the ring of the keys that changed, as
+ * the loader's user/aggsync.c reads them; shared by the process tracer
+ * and kernel mode (each sizes the maps from its loader).
  */
 #ifndef HT_AGG_BPF_H
 #define HT_AGG_BPF_H
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 65536);
+	__type(key, struct ht_agg_key);
+	__type(value, struct ht_agg);
+} aggs SEC(".maps");
+
+/*
+ * Keys of the aggregates changed since the loader's last sample, so that
+ * it reads those alone. The loader bumps agg_gen before reading what it
+ * drained: a change made after that sees a new generation and is queued
+ * again. When the ring is full, changes_lost asks for a full read.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 1 << 22);	/* sized by the loader */
+} changed SEC(".maps");
+
+volatile __u32 agg_gen = 1;
+volatile __u32 changes_lost;
 
 /*
  * After (never before) changing a: queue its key once per generation.

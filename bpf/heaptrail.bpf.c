@@ -106,26 +106,7 @@ struct {
 	__type(value, struct ht_alloc);
 } mappings SEC(".maps");
 
-struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, 65536);
-	__type(key, struct ht_agg_key);
-	__type(value, struct ht_agg);
-} aggs SEC(".maps");
-
-/*
- * Keys of the aggregates changed since the loader's last sample, so that
- * it reads those alone. The loader bumps agg_gen before reading what it
- * drained: a change made after that sees a new generation and is queued
- * again. When the ring is full, changes_lost asks for a full read.
- */
-struct {
-	__uint(type, BPF_MAP_TYPE_RINGBUF);
-	__uint(max_entries, 1 << 22);	/* sized by the loader */
-} changed SEC(".maps");
-
-volatile __u32 agg_gen = 1;
-volatile __u32 changes_lost;
+#include "agg.bpf.h"
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
@@ -345,8 +326,6 @@ static __always_inline struct ht_agg *agg_for(__u64 *stack, __u32 kind,
 	*stack = 0;
 	return agg_get(0, kind, slot);
 }
-
-#include "agg.bpf.h"
 
 static __always_inline void agg_sub(const struct ht_alloc *v, __u64 bytes,
 				    int whole, __u32 slot)

@@ -31,21 +31,7 @@ struct {
 	__type(value, struct ht_alloc);
 } allocs SEC(".maps");
 
-struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, 65536);
-	__type(key, struct ht_agg_key);
-	__type(value, struct ht_agg);
-} aggs SEC(".maps");
-
-/* keys of changed aggregates, as in heaptrail.bpf.c (user/aggsync.c) */
-struct {
-	__uint(type, BPF_MAP_TYPE_RINGBUF);
-	__uint(max_entries, 1 << 22);	/* sized by the loader */
-} changed SEC(".maps");
-
-volatile __u32 agg_gen = 1;
-volatile __u32 changes_lost;
+#include "agg.bpf.h"
 
 /*
  * Kernel stacks, by the kernel's own stack map: values are as long as
@@ -86,8 +72,6 @@ static __always_inline struct ht_agg *agg_get(__u64 stack, __u32 kind)
 	bpf_map_update_elem(&aggs, &k, &zero, BPF_NOEXIST);
 	return bpf_map_lookup_elem(&aggs, &k);
 }
-
-#include "agg.bpf.h"
 
 /* When the aggregate map is full: stack 0, "[unrecorded stacks]". */
 static __always_inline struct ht_agg *agg_for(__u64 *stack, __u32 kind)

@@ -20,15 +20,14 @@
 #include <bpf/libbpf.h>
 
 #include "aggsync.h"
-#include "folded.h"
 #include "json.h"
 #include "kmem.skel.h"
 #include "kmode.h"
 #include "ksyms.h"
-#include "outfile.h"
-#include "pprof.h"
+#include "outputs.h"
 #include "profile.h"
 #include "report.h"
+#include "signals.h"
 #include "stackcache.h"
 #include "stacksyms.h"
 #include "symbolize.h"
@@ -45,12 +44,11 @@ struct kmode {
 	struct aggsync agg;
 	struct stackcache frames;
 	struct trend trend;
-	struct written folded_files, pprof_files;
+	struct outputs files;
 	FILE *out;
 	struct ht_agg_key *pending;	/* changed since the last trend point */
 	size_t npending, pcap;
 	uint64_t start_ms, last_sample_ms;
-	bool write_failed;
 };
 
 static int load(struct kmode *k)
@@ -162,8 +160,9 @@ static int read_profile(struct kmode *k, struct profile *p)
 	uint64_t now = monotonic_ms();
 	int err = sample(k, now);
 
+	/* ages count to after the read, as for a process (user/run.c) */
 	if (!err)
-		err = aggsync_profile(&k->agg, now, p);
+		err = aggsync_profile(&k->agg, monotonic_ms(), p);
 	if (err)
 		return err;
 	err = stackcache_attach(&k->frames, bpf_map__fd(k->skel->maps.stacks),
@@ -180,52 +179,6 @@ static int read_profile(struct kmode *k, struct profile *p)
 	if (err)
 		profile_free(p);
 	return err;
-}
-
-static void write_files(struct kmode *k, struct profile *p)
-{
-	const struct opts *o = k->o;
-	char path[PATH_MAX];
-	struct timespec when;
-	int err;
-
-	/* one time for the report's files: their names match */
-	clock_gettime(CLOCK_REALTIME, &when);
-	if (o->folded) {
-		err = folded_write(o->folded, o->folded_dir, 0, &when, p, path,
-				   sizeof(path));
-		if (err) {
-			fprintf(stderr, "heaptrail: cannot write %s: %s\n", path,
-				outfile_error(err));
-			k->write_failed = true;
-		} else if (o->folded_dir) {
-			keep_written(&k->folded_files, path, o->keep);
-		}
-	}
-	if (o->pprof) {
-		struct pprof_meta pm = {
-			.comm = "kernel",
-			.cmdline = "",
-			.duration_ns = (monotonic_ms() - k->start_ms) * 1000000ULL,
-			.interval_s = o->interval,
-			.kernel = true,
-		};
-
-		pm.time_ns = when.tv_sec * 1000000000ULL + when.tv_nsec;
-		if (o->pprof_dir)
-			stamped_path(path, sizeof(path), o->pprof, 0, &when,
-				     "pb.gz");
-		else
-			snprintf(path, sizeof(path), "%s", o->pprof);
-		err = pprof_write(path, p, &k->sym, &pm);
-		if (err) {
-			fprintf(stderr, "heaptrail: cannot write %s: %s\n", path,
-				outfile_error(err));
-			k->write_failed = true;
-		} else if (o->pprof_dir) {
-			keep_written(&k->pprof_files, path, o->keep);
-		}
-	}
 }
 
 static void report(struct kmode *k, bool final)
@@ -256,7 +209,17 @@ static void report(struct kmode *k, bool final)
 	else
 		report_print(k->out, &p, &k->sym, &ro);
 	free(sus);
-	write_files(k, &p);
+	{
+		struct pprof_meta pm = {
+			.comm = "kernel",
+			.cmdline = "",
+			.duration_ns = (monotonic_ms() - k->start_ms) * 1000000ULL,
+			.interval_s = k->o->interval,
+			.kernel = true,
+		};
+
+		outputs_write(&k->files, k->o, &p, &k->sym, &pm);
+	}
 	profile_free(&p);
 }
 
@@ -301,7 +264,6 @@ static int fail(const char *what, int err)
 int kmode_main(const struct opts *o, FILE *out)
 {
 	struct kmode k = { .o = o, .out = out };
-	sigset_t mask;
 	int sigfd = -1, err, rc = 1;
 
 	err = ksyms_load(&k.ks, NULL);
@@ -315,14 +277,7 @@ int kmode_main(const struct opts *o, FILE *out)
 	symbolizer_init(&k.sym, 0);
 	symbolizer_set_ksyms(&k.sym, &k.ks);
 	/* as for a process: SIGINT and SIGTERM end the run with a report */
-	signal(SIGINT, SIG_DFL);
-	signal(SIGTERM, SIG_DFL);
-	sigemptyset(&mask);
-	sigaddset(&mask, SIGINT);
-	sigaddset(&mask, SIGTERM);
-	sigaddset(&mask, SIGHUP);
-	sigprocmask(SIG_BLOCK, &mask, NULL);
-	sigfd = signalfd(-1, &mask, SFD_CLOEXEC);
+	sigfd = end_signals_fd(false);
 	err = load(&k);
 	if (err) {
 		if (err == -EPERM || err == -EACCES)
@@ -346,7 +301,7 @@ int kmode_main(const struct opts *o, FILE *out)
 		k.ks.n, o->duration ? "" : "; Ctrl-C to stop");
 	run(&k, sigfd);
 	report(&k, true);
-	rc = k.write_failed;
+	rc = k.files.failed;
 out:
 	if (sigfd >= 0)
 		close(sigfd);
@@ -356,8 +311,7 @@ out:
 	stackcache_free(&k.frames);
 	symbolizer_free(&k.sym);
 	ksyms_free(&k.ks);
-	written_free(&k.folded_files);
-	written_free(&k.pprof_files);
+	outputs_free(&k.files);
 	free(k.pending);
 	if (k.out != stdout && fclose(k.out) && !rc) {
 		fprintf(stderr, "heaptrail: cannot write %s: %s\n", o->output,

@@ -112,6 +112,8 @@ int ksyms_load(struct ksyms *k, const char *path)
 	return 0;
 }
 
+#define KSYM_MAX_SIZE (1UL << 20)	/* larger than any kernel function */
+
 const struct ksym *ksyms_find(const struct ksyms *k, uint64_t pc)
 {
 	size_t lo = 0, hi = k->n;
@@ -125,7 +127,12 @@ const struct ksym *ksyms_find(const struct ksyms *k, uint64_t pc)
 		else
 			hi = mid;
 	}
-	return lo && k->v[lo - 1].addr ? &k->v[lo - 1] : NULL;
+	/* kallsyms gives no sizes: an address far past the last symbol
+	 * below it (a BPF program loaded since, in the module area above
+	 * _einittext) is in none of them */
+	if (!lo || !k->v[lo - 1].addr || pc - k->v[lo - 1].addr > KSYM_MAX_SIZE)
+		return NULL;
+	return &k->v[lo - 1];
 }
 
 void ksyms_free(struct ksyms *k)

@@ -21,10 +21,8 @@
 
 #include "ages.h"
 #include "command.h"
-#include "folded.h"
 #include "json.h"
-#include "outfile.h"
-#include "pprof.h"
+#include "outputs.h"
 #include "report.h"
 #include "session.h"
 #include "stacksyms.h"
@@ -151,8 +149,6 @@ void session_report(struct session *s, bool final)
 	struct leak_suspect *sus = NULL;
 	struct age_row *ages = NULL;
 	struct profile p;
-	char path[PATH_MAX];
-	struct timespec when;
 	int err;
 
 	if (final && s->gone) {
@@ -204,20 +200,7 @@ void session_report(struct session *s, bool final)
 		report_print(s->out, &p, &s->sym, &ro);
 	free(sus);
 	free(ages);
-	/* one time for the report's files: their names match */
-	clock_gettime(CLOCK_REALTIME, &when);
-	if (s->o.folded) {
-		err = folded_write(s->o.folded, s->o.folded_dir, s->o.pid,
-				   &when, &p, path, sizeof(path));
-		if (err) {
-			fprintf(stderr, "heaptrail: cannot write %s: %s\n", path,
-				outfile_error(err));
-			s->write_failed = true;
-		} else if (s->o.folded_dir) {
-			keep_written(&s->folded_files, path, s->o.keep);
-		}
-	}
-	if (s->o.pprof) {
+	{
 		struct pprof_meta pm = {
 			.pid = s->o.pid,
 			.comm = s->comm,
@@ -228,20 +211,7 @@ void session_report(struct session *s, bool final)
 			.faults = s->o.faults,
 		};
 
-		pm.time_ns = when.tv_sec * 1000000000ULL + when.tv_nsec;
-		if (s->o.pprof_dir)
-			stamped_path(path, sizeof(path), s->o.pprof, s->o.pid,
-				     &when, "pb.gz");
-		else
-			snprintf(path, sizeof(path), "%s", s->o.pprof);
-		err = pprof_write(path, &p, &s->sym, &pm);
-		if (err) {
-			fprintf(stderr, "heaptrail: cannot write %s: %s\n",
-				path, outfile_error(err));
-			s->write_failed = true;
-		} else if (s->o.pprof_dir) {
-			keep_written(&s->pprof_files, path, s->o.keep);
-		}
+		outputs_write(&s->files, &s->o, &p, &s->sym, &pm);
 	}
 	profile_free(&p);
 }

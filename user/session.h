@@ -14,6 +14,7 @@
 #include "heaptrail.skel.h"
 #include "options.h"
 #include "outfile.h"
+#include "outputs.h"
 #include "procmem.h"
 #include "reclaim.h"
 #include "procs.h"
@@ -43,7 +44,6 @@ struct session {
 	char cmdline[512];
 	char alloc_lib[256];	/* a replacement allocator probed at the gate */
 	struct alloc_ranges alloc_code;	/* what BPF has of its code */
-	bool write_failed;	/* an output file could not be written */
 	pid_t child;		/* the command we started, or 0 */
 	int pidfd;
 	int sigfd;
@@ -53,7 +53,7 @@ struct session {
 	int status;		/* the command's wait status, once gone */
 	struct aggsync agg;	/* copy of the BPF aggregates */
 	struct reclaim reclaim;	/* stacks that hold nothing: deleted */
-	struct written folded_files, pprof_files;	/* for --keep */
+	struct outputs files;	/* folded, pprof */
 	FILE *out;		/* the reports: stdout, or -o FILE */
 	struct stackcache frames;	/* frames of the stacks seen */
 	struct trend trend;	/* per-stack history, for leak ranking */

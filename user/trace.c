@@ -34,6 +34,7 @@
 #include "sample.h"
 #include "kmode.h"
 #include "session.h"
+#include "signals.h"
 #include "trace.h"
 #include "util.h"
 
@@ -173,7 +174,6 @@ int trace_main(int argc, char **argv)
 	const struct pmap *lp;
 	struct pmaps maps;
 	int gate_fd = -1, errfd = -1, err, rc = 1;
-	sigset_t mask;
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	parse_opts(argc, argv, &s.o);
@@ -286,21 +286,9 @@ int trace_main(int argc, char **argv)
 		}
 	}
 
-	/*
-	 * SIGINT and SIGTERM always end the run with a final report: a shell
-	 * starts background jobs with SIGINT ignored, and an ignored signal
-	 * never reaches a signalfd. SIGHUP keeps an ignore (nohup).
-	 */
-	signal(SIGINT, SIG_DFL);
-	signal(SIGTERM, SIG_DFL);
-	sigemptyset(&mask);
-	sigaddset(&mask, SIGINT);
-	sigaddset(&mask, SIGTERM);
-	sigaddset(&mask, SIGHUP);
-	if (s.o.cmd)	/* the command stopped at a start gate, or gone */
-		sigaddset(&mask, SIGCHLD);
-	sigprocmask(SIG_BLOCK, &mask, NULL);
-	s.sigfd = signalfd(-1, &mask, SFD_CLOEXEC);
+	/* SIGINT and SIGTERM end the run with a final report; SIGCHLD: the
+	 * command stopped at a start gate, or is gone */
+	s.sigfd = end_signals_fd(s.o.cmd != NULL);
 
 	if (s.o.cmd) {
 		errfd = command_spawn(&s, &gate_fd);
@@ -433,7 +421,7 @@ int trace_main(int argc, char **argv)
 			(unsigned long long)s.agg.full_reads,
 			(unsigned long long)s.agg.key_reads,
 			aggsync_stale(&s.agg));
-	rc = s.write_failed ? 1 : 0;
+	rc = s.files.failed ? 1 : 0;
 	/* a command that ended by itself: its status, as time(1) gives it */
 	if (!rc && s.gone && s.child)
 		rc = WIFEXITED(s.status)   ? WEXITSTATUS(s.status) :
@@ -460,13 +448,12 @@ out:
 	if (s.reclaim.skel)
 		reclaim_free(&s.reclaim);
 	procs_free(&s.procs);
-	written_free(&s.folded_files);
+	outputs_free(&s.files);
 	if (s.out && s.out != stdout && fclose(s.out) && !rc) {
 		fprintf(stderr, "heaptrail: cannot write %s: %s\n", s.o.output,
 			strerror(errno));
 		rc = 1;
 	}
-	written_free(&s.pprof_files);
 	stackcache_free(&s.frames);
 	free(s.pending);
 	elf_img_free(libc);
