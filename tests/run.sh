@@ -70,7 +70,7 @@ san_excluded() {
 	# heaptrail itself runs with LD_PRELOAD=libjemalloc (the command
 	# inherits it): ASan must be the first malloc in the process and
 	# refuses to start (the exec case, -- env LD_PRELOAD=..., is run)
-	test_jemalloc_command_mode) return 0 ;;
+	test_jemalloc_command_mode | test_allocator_reserved_before_main) return 0 ;;
 	esac
 	return 1
 }

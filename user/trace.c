@@ -165,9 +165,8 @@ static int cgroup_anchor(struct session *s)
 	return 0;
 }
 
-int trace_main(int argc, char **argv)
+static int trace(struct session *s, int argc, char **argv)
 {
-	struct session s = { .pidfd = -1, .sigfd = -1 };
 	const char *btf_path, *what = "";
 	char libc_path[PATH_MAX], lib_name[PATH_MAX];
 	struct elf_img *libc = NULL;
@@ -176,12 +175,12 @@ int trace_main(int argc, char **argv)
 	int gate_fd = -1, errfd = -1, err, rc = 1;
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
-	parse_opts(argc, argv, &s.o);
-	libbpf_set_print(s.o.verbose ? libbpf_print : quiet_print);
+	parse_opts(argc, argv, &s->o);
+	libbpf_set_print(s->o.verbose ? libbpf_print : quiet_print);
 
 	if (!have_privileges())
 		return fail("permission denied: heaptrail needs root (CAP_SYS_ADMIN, for BPF, uprobes and /proc/PID/map_files)");
-	btf_path = s.o.btf ? s.o.btf : "/sys/kernel/btf/vmlinux";
+	btf_path = s->o.btf ? s->o.btf : "/sys/kernel/btf/vmlinux";
 	{
 		struct btf *btf = btf__parse(btf_path, NULL);
 		char why[128];
@@ -198,38 +197,38 @@ int trace_main(int argc, char **argv)
 		}
 		btf__free(btf);
 	}
-	if (s.o.folded) {
-		err = check_writable(s.o.folded, s.o.folded_dir);
+	if (s->o.folded) {
+		err = check_writable(s->o.folded, s->o.folded_dir);
 		if (err)
-			return fail("cannot write folded output %s: %s", s.o.folded,
+			return fail("cannot write folded output %s: %s", s->o.folded,
 				    outfile_error(err));
 	}
-	if (s.o.pprof) {
-		err = check_writable(s.o.pprof, s.o.pprof_dir);
+	if (s->o.pprof) {
+		err = check_writable(s->o.pprof, s->o.pprof_dir);
 		if (err)
-			return fail("cannot write pprof output %s: %s", s.o.pprof,
+			return fail("cannot write pprof output %s: %s", s->o.pprof,
 				    outfile_error(err));
 	}
-	s.out = stdout;
-	if (s.o.output) {
-		err = open_output(s.o.output, &s.out);
+	s->out = stdout;
+	if (s->o.output) {
+		err = open_output(s->o.output, &s->out);
 		if (err)
-			return fail("cannot write %s: %s", s.o.output,
+			return fail("cannot write %s: %s", s->o.output,
 				    outfile_error(err));
 	}
-	if (s.o.kernel)
-		return kmode_main(&s.o, s.out);
+	if (s->o.kernel)
+		return kmode_main(&s->o, s->out);
 
-	if (s.o.cgroup) {
-		err = cgroup_anchor(&s);
+	if (s->o.cgroup) {
+		err = cgroup_anchor(s);
 		if (err)
 			return err;
 	}
 	/* which libc: the target's, or for a command the one we run on */
-	if (s.o.cmd) {
-		if (s.o.libc) {
-			snprintf(libc_path, sizeof(libc_path), "%s", s.o.libc);
-			snprintf(lib_name, sizeof(lib_name), "%s", s.o.libc);
+	if (s->o.cmd) {
+		if (s->o.libc) {
+			snprintf(libc_path, sizeof(libc_path), "%s", s->o.libc);
+			snprintf(lib_name, sizeof(lib_name), "%s", s->o.libc);
 		} else {
 			if (pmaps_read(getpid(), &maps) || !(lp = find_libc(&maps)))
 				return fail("cannot find the libc heaptrail runs on; use --libc FILE");
@@ -238,41 +237,41 @@ int trace_main(int argc, char **argv)
 			pmaps_free(&maps);
 		}
 	} else {
-		if (s.o.pid == getpid())
+		if (s->o.pid == getpid())
 			return fail("heaptrail cannot trace itself");
-		if (kill(s.o.pid, 0) && errno == ESRCH)
-			return fail("no process with PID %d", s.o.pid);
+		if (kill(s->o.pid, 0) && errno == ESRCH)
+			return fail("no process with PID %d", s->o.pid);
 	}
-	if (!s.o.faults) {
-		err = refuse_kind(&s);
+	if (!s->o.faults) {
+		err = refuse_kind(s);
 		if (err)
 			return err;
 	}
 	/* --faults -p probes no code: any process will do, static too */
-	if (!s.o.cmd && !s.o.faults) {
-		err = pmaps_read(s.o.pid, &maps);
+	if (!s->o.cmd && !s->o.faults) {
+		err = pmaps_read(s->o.pid, &maps);
 		if (err)
-			return fail("cannot read /proc/%d/maps: %s", s.o.pid,
+			return fail("cannot read /proc/%d/maps: %s", s->o.pid,
 				    strerror(-err));
 		lp = find_allocator(&maps);
 		if (!lp) {
 			pmaps_free(&maps);
 			return fail("PID %d maps no libc: heaptrail traces glibc's allocator (statically linked program?)",
-				    s.o.pid);
+				    s->o.pid);
 		}
-		pmap_file_path(s.o.pid, lp, libc_path, sizeof(libc_path));
+		pmap_file_path(s->o.pid, lp, libc_path, sizeof(libc_path));
 		snprintf(lib_name, sizeof(lib_name), "%s", lp->path);
 		pmaps_free(&maps);
 	}
-	if (s.o.cmd || !s.o.faults) {
+	if (s->o.cmd || !s->o.faults) {
 		uint64_t vaddr;
 
 		err = elf_img_open(libc_path, &libc);
 		/* another user's process: /proc/PID/map_files asks for
 		 * CAP_SYS_PTRACE, which a container may not grant */
-		if ((err == -EACCES || err == -EPERM) && !s.o.cmd)
+		if ((err == -EACCES || err == -EPERM) && !s->o.cmd)
 			return fail("cannot read PID %d's %s through /proc: %s (tracing another user's process needs CAP_SYS_PTRACE)",
-				    s.o.pid, lib_name, strerror(-err));
+				    s->o.pid, lib_name, strerror(-err));
 		if (err)
 			return fail("cannot read %s: %s", lib_name,
 				    strerror(-err));
@@ -288,43 +287,43 @@ int trace_main(int argc, char **argv)
 
 	/* SIGINT and SIGTERM end the run with a final report; SIGCHLD: the
 	 * command stopped at a start gate, or is gone */
-	s.sigfd = end_signals_fd(s.o.cmd != NULL);
+	s->sigfd = end_signals_fd(s->o.cmd != NULL);
 
-	if (s.o.cmd) {
-		errfd = command_spawn(&s, &gate_fd);
+	if (s->o.cmd) {
+		errfd = command_spawn(s, &gate_fd);
 		if (errfd < 0) {
-			fail("cannot start %s: %s", s.o.cmd[0], strerror(-errfd));
+			fail("cannot start %s: %s", s->o.cmd[0], strerror(-errfd));
 			goto out;
 		}
-		snprintf(s.comm, sizeof(s.comm), "%s", s.o.cmd[0]);
-		session_init_symbolizer(&s);
+		snprintf(s->comm, sizeof(s->comm), "%s", s->o.cmd[0]);
+		session_init_symbolizer(s);
 		/* libc's rows now; where it is mapped, once it is */
 		{
 			struct stat st;
 
 			if (!stat(libc_path, &st))
-				unwind_add_file(&s.unw, libc_path, major(st.st_dev),
+				unwind_add_file(&s->unw, libc_path, major(st.st_dev),
 						minor(st.st_dev), st.st_ino);
 		}
 	} else {
-		proc_read_comm(s.o.pid, s.comm, sizeof(s.comm));
-		proc_read_cmdline(s.o.pid, s.cmdline, sizeof(s.cmdline));
-		session_init_symbolizer(&s);
-		err = symbolizer_refresh(&s.sym);
+		proc_read_comm(s->o.pid, s->comm, sizeof(s->comm));
+		proc_read_cmdline(s->o.pid, s->cmdline, sizeof(s->cmdline));
+		session_init_symbolizer(s);
+		err = symbolizer_refresh(&s->sym);
 		if (err) {
-			fail("PID %d exited", s.o.pid);
+			fail("PID %d exited", s->o.pid);
 			goto out;
 		}
-		unwind_scan(&s.unw, &s.sym, s.o.pid, s.o.unwind);
+		unwind_scan(&s->unw, &s->sym, s->o.pid, s->o.unwind);
 	}
 
-	s.links.multi = !s.o.no_multi && uprobe_multi_supported();
-	s.links.at_entry = s.o.at_entry;
+	s->links.multi = !s->o.no_multi && uprobe_multi_supported();
+	s->links.at_entry = s->o.at_entry;
 	/* sessions pay off where calls are skipped: with --sample */
-	s.links.session = s.links.multi && s.o.sample && !s.o.no_session &&
+	s->links.session = s->links.multi && s->o.sample && !s->o.no_session &&
 			  uprobe_session_supported();
-	s.links.verbose = s.o.verbose;
-	err = session_load(&s);
+	s->links.verbose = s->o.verbose;
+	err = session_load(s);
 	if (err) {
 		if (err == -EPERM || err == -EACCES)
 			fail("permission denied loading BPF programs (root, CAP_BPF and CAP_PERFMON needed; lockdown?)");
@@ -333,18 +332,18 @@ int trace_main(int argc, char **argv)
 			     strerror(-err));
 		goto out;
 	}
-	if (s.o.sample &&
-	    (err = sample_tables_fill(bpf_map__fd(s.skel->maps.sample_draw),
-				      bpf_map__fd(s.skel->maps.sample_weight),
-				      s.o.sample))) {
+	if (s->o.sample &&
+	    (err = sample_tables_fill(bpf_map__fd(s->skel->maps.sample_draw),
+				      bpf_map__fd(s->skel->maps.sample_weight),
+				      s->o.sample))) {
 		fail("cannot fill the sampling tables: %s", strerror(-err));
 		goto out;
 	}
-	session_sync_unwind(&s);
-	err = session_attach(&s, libc_path, libc, &what);
+	session_sync_unwind(s);
+	err = session_attach(s, libc_path, libc, &what);
 	if (err) {
-		if (err == -ESRCH || (!s.child && kill(s.o.pid, 0)))
-			fail("PID %d exited while attaching", s.o.pid);
+		if (err == -ESRCH || (!s->child && kill(s->o.pid, 0)))
+			fail("PID %d exited while attaching", s->o.pid);
 		else if (err == -EPERM || err == -EACCES)
 			fail("cannot attach %s: %s (needs root: CAP_SYS_ADMIN)",
 			     what, strerror(-err));
@@ -353,111 +352,121 @@ int trace_main(int argc, char **argv)
 			     what, strerror(-err));
 		goto out;
 	}
-	if (!s.child && session_probe_extras(&s))
+	if (!s->child && session_probe_extras(s))
 		goto out;
-	s.start_ms = monotonic_ms();
-	if (s.child) {
-		err = command_start(&s, gate_fd, errfd);
+	s->start_ms = monotonic_ms();
+	if (s->child) {
+		err = command_start(s, gate_fd, errfd);
 		gate_fd = errfd = -1;
 		if (err) {
-			s.child = 0;
-			fail("cannot run %s: %s", s.o.cmd[0], strerror(-err));
+			s->child = 0;
+			fail("cannot run %s: %s", s->o.cmd[0], strerror(-err));
 			goto out;
 		}
 	}
-	s.pidfd = syscall(SYS_pidfd_open, s.o.pid, 0);
-	err = aggsync_init(&s.agg, bpf_map__fd(s.skel->maps.aggs),
-			   bpf_map__fd(s.skel->maps.changed),
-			   &s.skel->data->agg_gen, &s.skel->bss->changes_lost);
+	s->pidfd = syscall(SYS_pidfd_open, s->o.pid, 0);
+	err = aggsync_init(&s->agg, bpf_map__fd(s->skel->maps.aggs),
+			   bpf_map__fd(s->skel->maps.changed),
+			   &s->skel->data->agg_gen, &s->skel->bss->changes_lost);
 	if (err) {
 		fail("cannot read the BPF change ring: %s", strerror(-err));
 		goto out;
 	}
-	err = reclaim_init(&s.reclaim, s.skel);
+	err = reclaim_init(&s->reclaim, s->skel);
 	if (err) {
 		fail("cannot set up stack reclaim: %s", strerror(-err));
 		goto out;
 	}
-	s.events = ring_buffer__new(bpf_map__fd(s.skel->maps.events), session_on_event,
-				    &s, NULL);
-	if (!s.events) {
+	s->events = ring_buffer__new(bpf_map__fd(s->skel->maps.events), session_on_event,
+				    s, NULL);
+	if (!s->events) {
 		fail("cannot read the BPF event ring: %s", strerror(errno));
 		goto out;
 	}
-	session_sample_now(&s);
-	if (s.o.faults && thp_always())
+	session_sample_now(s);
+	if (s->o.faults && thp_always())
 		fprintf(stderr,
 			"heaptrail: transparent huge pages are on for all memory: a 2 MiB page one fault maps is counted as 4 KiB\n");
-	if (s.o.faults)
+	if (s->o.faults)
 		fprintf(stderr,
 			"heaptrail: tracing PID %d (%s): page faults, no allocator probes, %zu unwind rows in %zu modules%s\n",
-			s.o.pid, s.comm, s.unw.nrows, s.unw.nmods,
-			s.o.duration ? "" : "; Ctrl-C to stop");
+			s->o.pid, s->comm, s->unw.nrows, s->unw.nmods,
+			s->o.duration ? "" : "; Ctrl-C to stop");
 	else
 		fprintf(stderr,
 			"heaptrail: tracing PID %d (%s): %d allocator functions in %s (%s), %zu unwind rows in %zu modules%s\n",
-			s.o.pid, s.comm, s.links.nfuncs,
-			s.alloc_lib[0] ? s.alloc_lib : lib_name,
-			s.links.session ? "session uprobes" :
-			s.links.multi	? "uprobe_multi" : "uprobes",
-			s.unw.nrows, s.unw.nmods,
-			s.o.duration ? "" : "; Ctrl-C to stop");
-	if (!s.gone)
-		session_run(&s);
-	if (s.gone && s.child) {
+			s->o.pid, s->comm, s->links.nfuncs,
+			s->alloc_lib[0] ? s->alloc_lib : lib_name,
+			s->links.session ? "session uprobes" :
+			s->links.multi	? "uprobe_multi" : "uprobes",
+			s->unw.nrows, s->unw.nmods,
+			s->o.duration ? "" : "; Ctrl-C to stop");
+	if (!s->gone)
+		session_run(s);
+	if (s->gone && s->child) {
 		char how[80];
 
-		fprintf(stderr, "heaptrail: PID %d %s\n", s.o.pid,
-			child_status(s.status, how, sizeof(how)));
-	} else if (s.gone) {
-		fprintf(stderr, "heaptrail: PID %d exited\n", s.o.pid);
+		fprintf(stderr, "heaptrail: PID %d %s\n", s->o.pid,
+			child_status(s->status, how, sizeof(how)));
+	} else if (s->gone) {
+		fprintf(stderr, "heaptrail: PID %d exited\n", s->o.pid);
 	}
 	/* report before detaching: probes go away one by one, and a free
 	 * probe removed before malloc's would leave phantom allocations */
-	session_report(&s, true);
-	if (s.o.verbose)
+	session_report(s, true);
+	if (s->o.verbose)
 		fprintf(stderr,
 			"heaptrail: aggregates: %llu full reads, %llu stacks read as changed, %ld stale at the end\n",
-			(unsigned long long)s.agg.full_reads,
-			(unsigned long long)s.agg.key_reads,
-			aggsync_stale(&s.agg));
-	rc = s.files.failed ? 1 : 0;
+			(unsigned long long)s->agg.full_reads,
+			(unsigned long long)s->agg.key_reads,
+			aggsync_stale(&s->agg));
+	rc = s->files.failed ? 1 : 0;
 	/* a command that ended by itself: its status, as time(1) gives it */
-	if (!rc && s.gone && s.child)
-		rc = WIFEXITED(s.status)   ? WEXITSTATUS(s.status) :
-		     WIFSIGNALED(s.status) ? 128 + WTERMSIG(s.status) : 0;
+	if (!rc && s->gone && s->child)
+		rc = WIFEXITED(s->status)   ? WEXITSTATUS(s->status) :
+		     WIFSIGNALED(s->status) ? 128 + WTERMSIG(s->status) : 0;
 out:
-	detach_all(&s.links);
+	detach_all(&s->links);
 	if (gate_fd >= 0)
 		close(gate_fd);	/* the child sees EOF and exits */
 	if (errfd >= 0)
 		close(errfd);
-	if (s.child && !s.gone && !s.o.keep_running) {
+	if (s->child && !s->gone && !s->o.keep_running) {
 		char how[80];
-		int st = child_end(s.child, 2000);
+		int st = child_end(s->child, 2000);
 
-		fprintf(stderr, "heaptrail: ended PID %d: %s\n", s.child,
+		fprintf(stderr, "heaptrail: ended PID %d: %s\n", s->child,
 			child_status(st, how, sizeof(how)));
 	}
-	ring_buffer__free(s.events);
-	heaptrail_bpf__destroy(s.skel);
-	symbolizer_free(&s.sym);
-	unwind_free(&s.unw);
-	trend_free(&s.trend);
-	aggsync_free(&s.agg);
-	if (s.reclaim.skel)
-		reclaim_free(&s.reclaim);
-	procs_free(&s.procs);
-	outputs_free(&s.files);
-	if (s.out && s.out != stdout && fclose(s.out) && !rc) {
-		fprintf(stderr, "heaptrail: cannot write %s: %s\n", s.o.output,
+	ring_buffer__free(s->events);
+	heaptrail_bpf__destroy(s->skel);
+	symbolizer_free(&s->sym);
+	unwind_free(&s->unw);
+	trend_free(&s->trend);
+	aggsync_free(&s->agg);
+	if (s->reclaim.skel)
+		reclaim_free(&s->reclaim);
+	procs_free(&s->procs);
+	outputs_free(&s->files);
+	if (s->out && s->out != stdout && fclose(s->out) && !rc) {
+		fprintf(stderr, "heaptrail: cannot write %s: %s\n", s->o.output,
 			strerror(errno));
 		rc = 1;
 	}
-	stackcache_free(&s.frames);
-	free(s.pending);
+	stackcache_free(&s->frames);
+	free(s->pending);
 	elf_img_free(libc);
-	if (s.pidfd >= 0)
-		close(s.pidfd);
+	if (s->pidfd >= 0)
+		close(s->pidfd);
+	return rc;
+}
+
+int trace_main(int argc, char **argv)
+{
+	struct session s = { .pidfd = -1, .sigfd = -1 };
+	int rc = trace(&s, argc, argv);
+
+	/* the options' own allocations, whichever way the run ended */
+	alloc_syms_free(&s.o.alloc_syms);
 	return rc;
 }

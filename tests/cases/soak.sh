@@ -81,8 +81,11 @@ if put_back == "some":
     assert m["reclaim_put_back"] > 0, m
 else:
     assert all(s["live_count"] == 1 for s in keep), "a kept allocation shares its stack"
-# heaptrail's memory stays put once the maps are in their steady state
-assert rss_end <= rss10 * 1.25, f"RSS {rss10} KiB at 10 s, {rss_end} KiB at the end"
+# heaptrail's memory stays put once the maps are in their steady state;
+# not under ASan, whose quarantine holds freed memory (up to 256 MiB)
+import os
+if "ASAN_OPTIONS" not in os.environ:
+    assert rss_end <= rss10 * 1.25, f"RSS {rss10} KiB at 10 s, {rss_end} KiB at the end"
 PY
 }
 
