@@ -101,7 +101,11 @@ static __always_inline void page_count(__u64 address, struct pt_regs *regs)
 		return;
 	if (!anon_at(address))
 		return;
-	v.stack = stack_of(regs->ip, regs->sp, regs->bp, 0);
+	/* ip is the faulting instruction itself, not a return address:
+	 * every frame is looked up (rows, lines) at pc - 1, so it is kept
+	 * as ip + 1. At ip - 1 there may be another row (the epilogue a
+	 * compiler placed before a loop) and the walk would read garbage */
+	v.stack = stack_of(regs->ip + 1, regs->sp, regs->bp, 0);
 	v.ts = bpf_ktime_get_ns();
 	a = agg_for(&v.stack, HT_FAULT, 0);
 	if (!a) {

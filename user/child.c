@@ -35,8 +35,10 @@ int child_end(pid_t pid, int grace_ms)
 {
 	int status = 0;
 
-	kill(pid, SIGCONT);	/* a stopped child cannot act on SIGTERM */
+	/* a stopped child (at a start gate) acts on SIGTERM once
+	 * continued, before it runs another instruction of its own */
 	kill(pid, SIGTERM);
+	kill(pid, SIGCONT);
 	if (!reap_within(pid, grace_ms, &status))
 		return status;
 	kill(pid, SIGKILL);

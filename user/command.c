@@ -82,25 +82,22 @@ static void reclaim_early(struct session *s)
 
 /*
  * The command stopped at the start gate, before its main: its libraries
- * are mapped. Place their unwind rows and probe its allocator, resume it.
+ * are mapped. Place their unwind rows, probe its allocator and the
+ * --alloc-syms functions, resume it. When those functions are missing
+ * the command is left stopped (the error was told) for the caller to end.
  */
-static void command_gate_passed(struct session *s)
+int command_release(struct session *s)
 {
 	proc_read_comm(s->o.pid, s->comm, sizeof(s->comm));
 	proc_read_cmdline(s->o.pid, s->cmdline, sizeof(s->cmdline));
-	if (!session_refresh_maps(s)) {
-		if (!s->o.faults) {
-			session_probe_replacement(s);
-			if (session_probe_extras(s)) {
-				/* nothing written yet: end the command */
-				kill(s->child, SIGKILL);
-				waitpid(s->child, NULL, 0);
-				exit(1);
-			}
-			reclaim_early(s);
-		}
+	if (!session_refresh_maps(s) && !s->o.faults) {
+		session_probe_replacement(s);
+		if (session_probe_extras(s))
+			return -ENOENT;
+		reclaim_early(s);
 	}
 	kill(s->child, SIGCONT);
+	return 0;
 }
 
 /*
@@ -119,7 +116,10 @@ bool command_changed(struct session *s)
 	if (WIFSTOPPED(st)) {
 		if (WSTOPSIG(st) == SIGSTOP && s->gate_waiting) {
 			s->gate_waiting = false;
-			command_gate_passed(s);
+			/* a new program without the --alloc-syms functions
+			 * runs on untraced there (told) */
+			if (command_release(s))
+				kill(s->child, SIGCONT);
 		}
 		return false;
 	}
@@ -129,7 +129,11 @@ bool command_changed(struct session *s)
 	return true;
 }
 
-/* In command mode: let the child run until libc is mapped, then resume it. */
+/*
+ * Release the command: it runs until libc is mapped and stops at the
+ * start gate, before main (released by the caller: command_release).
+ * A stop later than the wait here is released by the run loop.
+ */
 int command_start(struct session *s, int gate_fd, int errfd)
 {
 	int st, err, i;
@@ -147,7 +151,7 @@ int command_start(struct session *s, int gate_fd, int errfd)
 		pid_t r = waitpid(s->child, &st, WUNTRACED | WNOHANG);
 
 		if (r == s->child && WIFSTOPPED(st))
-			break;
+			return 0;
 		if (r == s->child) {	/* exited before main */
 			s->gone = true;
 			s->gone_ms = monotonic_ms();
@@ -156,6 +160,8 @@ int command_start(struct session *s, int gate_fd, int errfd)
 		}
 		usleep(1000);
 	}
-	command_gate_passed(s);
+	/* slow to reach main (a loaded box): never resume it blind, its
+	 * stop is still to come */
+	s->gate_waiting = true;
 	return 0;
 }

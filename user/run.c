@@ -246,9 +246,9 @@ void session_run(struct session *s)
 		if (end && end < wake)
 			wake = end;
 		n = poll(pf, s->pidfd >= 0 ? 3 : 2, wake > now ? wake - now : 0);
-		/* an exec's event before the gate stop that follows it */
-		if (n > 0 && (pf[1].revents & POLLIN))
-			ring_buffer__consume(s->events);
+		/* an exec's event before the gate stop that follows it,
+		 * even when the ring's wakeup comes after the SIGCHLD */
+		ring_buffer__consume(s->events);
 		if (s->exec_ns) {
 			session_exec_reset(s);
 			s->exec_ns = 0;

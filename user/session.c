@@ -407,7 +407,12 @@ int session_on_event(void *ctx, void *data, size_t len)
 				s->o.pid, e->pid, n > 0 ? n : 0,
 				n < 0 ? ": " : "", n < 0 ? strerror(-n) : "");
 	} else if (e->type == HT_EV_EXEC) {
-		s->exec_ns = e->ts;	/* acted on once the ring is drained */
+		/* -- COMMAND's own first exec starts it: no reset. Told
+		 * apart here: a slow drain can bring the next exec along */
+		if (s->child && !s->cmd_execd)
+			s->cmd_execd = true;
+		else
+			s->exec_ns = e->ts;	/* acted on once drained */
 	} else if (e->type == HT_EV_MAP) {
 		s->code_mapped = true;	/* the same */
 	}
@@ -427,10 +432,6 @@ void session_exec_reset(struct session *s)
 	struct exec_note *x = &s->execs;
 	int err;
 
-	if (s->child && !s->cmd_execd) {
-		s->cmd_execd = true;
-		return;
-	}
 	/* BPF re-armed the start gate: the new program stops before main;
 	 * under -p its allocator is looked for at the next refreshes */
 	s->gate_waiting = s->child && s->skel->rodata->gate_exec;

@@ -363,6 +363,9 @@ static int trace(struct session *s, int argc, char **argv)
 			fail("cannot run %s: %s", s->o.cmd[0], strerror(-err));
 			goto out;
 		}
+		/* at the gate; a missing --alloc-syms name ends it below */
+		if (!s->gone && !s->gate_waiting && command_release(s))
+			goto out;
 	}
 	s->pidfd = syscall(SYS_pidfd_open, s->o.pid, 0);
 	err = aggsync_init(&s->agg, bpf_map__fd(s->skel->maps.aggs),
