@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * The per-stack aggregates, and the ring of the keys that changed, as
- * the loader's user/aggsync.c reads them; shared by the process tracer
- * and kernel mode (each sizes the maps from its loader).
+ * The per-stack aggregates, the ring of the keys that changed, as the
+ * loader's user/aggsync.c reads them, and the drop counters; shared by
+ * the process tracer and kernel mode (each sizes the maps from its
+ * loader).
  */
 #ifndef HT_AGG_BPF_H
 #define HT_AGG_BPF_H
@@ -27,6 +28,22 @@ struct {
 
 volatile __u32 agg_gen = 1;
 volatile __u32 changes_lost;
+
+/* What could not be recorded (HT_C_*), per CPU: summed by the loader. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, HT_NCOUNTERS);
+	__type(key, __u32);
+	__type(value, __u64);
+} counters SEC(".maps");
+
+static __always_inline void count(__u32 c)
+{
+	__u64 *v = bpf_map_lookup_elem(&counters, &c);
+
+	if (v)
+		(*v)++;
+}
 
 /*
  * After (never before) changing a: queue its key once per generation.

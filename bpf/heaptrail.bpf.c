@@ -179,24 +179,8 @@ struct {
 	__type(value, __u64);
 } sample_weight SEC(".maps");
 
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, HT_NCOUNTERS);
-	__type(key, __u32);
-	__type(value, __u64);
-} counters SEC(".maps");
-
 #include "procs.bpf.h"
 #include "unwind.bpf.h"
-
-static __always_inline void count(__u32 c)
-{
-	__u64 *v = bpf_map_lookup_elem(&counters, &c);
-
-	if (v)
-		(*v)++;
-}
-
 
 /* --sample: a distance to the next sample, exponential of mean sample_bytes */
 static __always_inline __s64 sample_distance(void)

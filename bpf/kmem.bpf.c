@@ -45,21 +45,6 @@ struct {
 	__uint(value_size, sizeof(struct ht_stack));
 } stacks SEC(".maps");
 
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, HT_NCOUNTERS);
-	__type(key, __u32);
-	__type(value, __u64);
-} counters SEC(".maps");
-
-static __always_inline void count(__u32 c)
-{
-	__u64 *v = bpf_map_lookup_elem(&counters, &c);
-
-	if (v)
-		(*v)++;
-}
-
 static __always_inline struct ht_agg *agg_get(__u64 stack, __u32 kind)
 {
 	struct ht_agg_key k = { .stack = stack, .kind = kind,

@@ -32,6 +32,7 @@
 #include "stacksyms.h"
 #include "symbolize.h"
 #include "trend.h"
+#include "trendfeed.h"
 #include "util.h"
 
 #define SAMPLE_MS 1000	/* a trend point a second, as for a process */
@@ -46,9 +47,8 @@ struct kmode {
 	struct trend trend;
 	struct outputs files;
 	FILE *out;
-	struct ht_agg_key *pending;	/* changed since the last trend point */
-	size_t npending, pcap;
-	uint64_t start_ms, last_sample_ms;
+	struct trend_feed feed;	/* changed since the last trend point */
+	uint64_t start_ms;
 };
 
 static int load(struct kmode *k)
@@ -108,29 +108,13 @@ static void trim_tracing(const struct ksyms *ks, struct profile *p)
 /* The aggregates that changed since last time, then maybe a trend point. */
 static int sample(struct kmode *k, uint64_t now_ms)
 {
-	size_t i;
 	int err = aggsync_update(&k->agg);
 
-	for (i = 0; !err && i < k->agg.nchg; i++) {
-		if (grow(&k->pending, k->npending, &k->pcap,
-			 sizeof(*k->pending)))
-			return -ENOMEM;
-		k->pending[k->npending++] = k->agg.chg[i].key;
-	}
-	/* reports and ticks both sample: keep points apart (user/run.c) */
-	if (err || (k->last_sample_ms &&
-		    now_ms - k->last_sample_ms < SAMPLE_MS / 2))
-		return err;
-	err = trend_begin(&k->trend, now_ms);
-	for (i = 0; !err && i < k->npending; i++) {
-		const struct ht_agg *a = aggsync_get(&k->agg, &k->pending[i]);
-
-		err = trend_set(&k->trend, &k->pending[i],
-				a->live_bytes > 0 || a->live_count > 0,
-				a->live_bytes);
-	}
-	k->npending = 0;
-	k->last_sample_ms = now_ms;
+	if (!err)
+		err = trend_feed_take(&k->feed, &k->agg, 0);
+	if (!err)
+		err = trend_feed_point(&k->feed, &k->trend, &k->agg, now_ms,
+				       SAMPLE_MS / 2);
 	return err;
 }
 
@@ -312,7 +296,7 @@ out:
 	symbolizer_free(&k.sym);
 	ksyms_free(&k.ks);
 	outputs_free(&k.files);
-	free(k.pending);
+	trend_feed_free(&k.feed);
 	if (k.out != stdout && fclose(k.out) && !rc) {
 		fprintf(stderr, "heaptrail: cannot write %s: %s\n", o->output,
 			strerror(errno));

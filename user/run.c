@@ -40,37 +40,23 @@ static void session_read_mem(struct session *s)
 	s->have_mem = true;
 }
 
-/* What the last aggsync_update changed, for the next trend point. */
-static int take_changes(struct session *s)
-{
-	size_t i;
-
-	for (i = 0; i < s->agg.nchg; i++) {
-		if (grow(&s->pending, s->npending, &s->pcap, sizeof(*s->pending)))
-			return -ENOMEM;
-		s->pending[s->npending++] = s->agg.chg[i].key;
-	}
-	return 0;
-}
-
 /*
  * The aggregates that changed since last time, a reclaim pass when the
  * maps are half full, then maybe a trend point.
  */
 static int sample(struct session *s, uint64_t now_ms)
 {
-	size_t i;
 	int err;
 
 	session_read_mem(s);
 	err = aggsync_update(&s->agg);
 	if (err)
 		return err;
-	err = take_changes(s);
+	err = trend_feed_take(&s->feed, &s->agg, 0);
 	if (!err && reclaim_due(&s->reclaim)) {
 		err = reclaim_pass(&s->reclaim, &s->agg);
 		if (!err)
-			err = take_changes(s);
+			err = trend_feed_take(&s->feed, &s->agg, 0);
 		/* a reclaimed stack's history and frames go with it */
 		if (!err && s->reclaim.ngone)
 			err = trend_forget(&s->trend, reclaim_gone, &s->reclaim);
@@ -80,25 +66,8 @@ static int sample(struct session *s, uint64_t now_ms)
 	}
 	if (err)
 		return err;
-	/* reports and refresh ticks both sample: keep points apart, or
-	 * two at one instant flatten the recent slope */
-	if (s->last_sample_ms && now_ms - s->last_sample_ms < REFRESH_MS / 2)
-		return 0;
-	err = trend_begin(&s->trend, now_ms);
-	for (i = 0; !err && i < s->npending; i++) {
-		const struct ht_agg *a = aggsync_get(&s->agg, &s->pending[i]);
-
-		if (!a)	/* reclaimed since */
-			continue;
-		err = trend_set(&s->trend, &s->pending[i],
-				a->live_bytes > 0 || a->live_count > 0,
-				a->live_bytes);
-	}
-	if (err)
-		return err;
-	s->npending = 0;
-	s->last_sample_ms = now_ms;
-	return 0;
+	return trend_feed_point(&s->feed, &s->trend, &s->agg, now_ms,
+				REFRESH_MS / 2);
 }
 
 void session_sample_now(struct session *s)

@@ -286,7 +286,7 @@ void session_sync_procs(struct session *s)
 static void proc_end(struct session *s, const struct ht_event *e)
 {
 	struct prof_totals held = { 0 };
-	size_t i, from = s->agg.nchg;
+	size_t from = s->agg.nchg;
 	int err;
 
 	session_sync_procs(s);
@@ -296,13 +296,8 @@ static void proc_end(struct session *s, const struct ht_event *e)
 	if (!err)
 		err = aggsync_forget_proc(&s->agg, e->old);
 	/* the zeroed stacks go into the history as any change does */
-	for (i = from; !err && i < s->agg.nchg; i++) {
-		if (grow(&s->pending, s->npending, &s->pcap,
-			 sizeof(*s->pending)))
-			err = -ENOMEM;
-		else
-			s->pending[s->npending++] = s->agg.chg[i].key;
-	}
+	if (!err)
+		err = trend_feed_take(&s->feed, &s->agg, from);
 	if (err)
 		fprintf(stderr, "heaptrail: cannot drop what PID %u held: %s\n",
 			e->pid, strerror(-err));
@@ -454,7 +449,7 @@ void session_exec_reset(struct session *s)
 		fprintf(stderr, "heaptrail: cannot read the BPF change ring: %s\n",
 			strerror(-err));
 	trend_free(&s->trend);
-	s->npending = 0;
+	trend_feed_reset(&s->feed);
 	s->have_mem = false;	/* growth counts from the new program */
 	proc_read_comm(s->o.pid, s->comm, sizeof(s->comm));
 	proc_read_cmdline(s->o.pid, s->cmdline, sizeof(s->cmdline));

@@ -22,6 +22,7 @@
 #include "stackcache.h"
 #include "symbolize.h"
 #include "trend.h"
+#include "trendfeed.h"
 #include "unwind.h"
 
 #define REFRESH_MS 1000	/* how often the target's maps are re-read */
@@ -57,9 +58,7 @@ struct session {
 	FILE *out;		/* the reports: stdout, or -o FILE */
 	struct stackcache frames;	/* frames of the stacks seen */
 	struct trend trend;	/* per-stack history, for leak ranking */
-	struct ht_agg_key *pending;	/* changed since the last trend point */
-	size_t npending, pcap;
-	uint64_t last_sample_ms;
+	struct trend_feed feed;	/* changed since the last trend point */
 	struct proc_mem mem0, mem;	/* at attach, and last read */
 	bool have_mem;
 	struct ring_buffer *events;	/* the target's forks and execs */

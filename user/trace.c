@@ -363,9 +363,14 @@ static int trace(struct session *s, int argc, char **argv)
 			fail("cannot run %s: %s", s->o.cmd[0], strerror(-err));
 			goto out;
 		}
-		/* at the gate; a missing --alloc-syms name ends it below */
-		if (!s->gone && !s->gate_waiting && command_release(s))
+		/* at the gate, before main: a missing --alloc-syms name (the
+		 * one error line) ends it at once, as if never started */
+		if (!s->gone && !s->gate_waiting && command_release(s)) {
+			kill(s->child, SIGKILL);
+			waitpid(s->child, NULL, 0);
+			s->child = 0;
 			goto out;
+		}
 	}
 	s->pidfd = syscall(SYS_pidfd_open, s->o.pid, 0);
 	err = aggsync_init(&s->agg, bpf_map__fd(s->skel->maps.aggs),
@@ -457,7 +462,7 @@ out:
 		rc = 1;
 	}
 	stackcache_free(&s->frames);
-	free(s->pending);
+	trend_feed_free(&s->feed);
 	elf_img_free(libc);
 	if (s->pidfd >= 0)
 		close(s->pidfd);
