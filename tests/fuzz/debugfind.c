@@ -5,40 +5,18 @@
  * paths it opens, so a planted module must not lead it astray.
  */
 #define _GNU_SOURCE
-#include <stdint.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <sys/mman.h>
-#include <unistd.h>
-
 #include "debugfind.h"
 #include "elfimg.h"
+#include "memfile.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	static char dir[256];
-	static int fd = -1;
-	char *dirs[1] = { dir };
-	char id[41] = "", found[4096];
+	char *dirs[1] = { (char *)empty_debug_dir("fuzz-debugfind") };
+	char id[41] = "", found[4096], path[64];
 	struct debug_req r = { 0 };
-	int dfd;
+	int fd, dfd;
 
-	if (fd < 0) {
-		const char *tmp = getenv("TMPDIR");
-
-		/* the files on this machine only: a debuginfod server would
-		 * be asked for every input's build ID */
-		unsetenv("DEBUGINFOD_URLS");
-
-		/* an empty debug directory of its own, under the test's */
-		snprintf(dir, sizeof(dir), "%s/fuzz-debugfind.XXXXXX",
-			 tmp ? tmp : "/tmp");
-		fd = memfd_create("fuzz-debugfind", MFD_CLOEXEC);
-		if (fd < 0 || !mkdtemp(dir))
-			abort();
-	}
-	if (ftruncate(fd, 0) || pwrite(fd, data, size, 0) != (ssize_t)size)
-		abort();
+	fd = memfile_put("fuzz-debugfind", path, data, size);
 	elf_build_id(fd, id);
 	r.fd = fd;
 	r.path = "/nonexistent/fuzz/libmod.so";

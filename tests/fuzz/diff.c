@@ -6,15 +6,11 @@
  * checksum.
  */
 #define _GNU_SOURCE
-#include <stdint.h>
-#include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
-#include <unistd.h>
 #include <zlib.h>
 
 #include "diff.h"
+#include "memfile.h"
 
 /* The rest of the input as one gzip member, written to fd. */
 static void put_gzip(int fd, const uint8_t *data, size_t size)
@@ -41,21 +37,12 @@ static void put_gzip(int fd, const uint8_t *data, size_t size)
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static char path[64];
-	static int fd = -1;
 	char *argv[] = { "diff", path, path, NULL };
 
-	if (fd < 0) {
-		fd = memfd_create("fuzz-diff", MFD_CLOEXEC);
-		if (fd < 0)
-			abort();
-		snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
-	}
-	if (ftruncate(fd, 0))
-		abort();
 	if (size && data[0] == 1)
-		put_gzip(fd, data + 1, size - 1);
-	else if (pwrite(fd, data, size, 0) != (ssize_t)size)
-		abort();
+		put_gzip(memfile("fuzz-diff", path), data + 1, size - 1);
+	else
+		memfile_put("fuzz-diff", path, data, size);
 	diff_main(3, argv);
 	return 0;
 }

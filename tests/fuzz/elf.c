@@ -4,32 +4,19 @@
  * bytes, as a module or debug file the traced program planted.
  */
 #define _GNU_SOURCE
-#include <stdint.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <sys/mman.h>
-#include <unistd.h>
-
 #include "elfimg.h"
+#include "memfile.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static char path[64];
-	static int fd = -1;
 	struct elf_img *img;
+	int fd;
 	uint64_t v;
 	char id[41];
 	size_t i;
 
-	/* elf_img_open() takes a path: a memory file, rewritten each run */
-	if (fd < 0) {
-		fd = memfd_create("fuzz-elf", MFD_CLOEXEC);
-		if (fd < 0)
-			abort();
-		snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
-	}
-	if (ftruncate(fd, 0) || pwrite(fd, data, size, 0) != (ssize_t)size)
-		abort();
+	fd = memfile_put("fuzz-elf", path, data, size);
 	elf_build_id(fd, id);
 	if (elf_img_open(path, &img))
 		return 0;
