@@ -908,11 +908,14 @@ int mmap_exit(struct trace_event_raw_sys_exit *ctx)
 	if (!t)
 		return 0;
 	len = page_up(t->sc_a1);
-	if (t->sc_exec) {
-		t->sc_exec = 0;
+	/* the rows are the target's (slot 0): a followed process's code
+	 * is walked by frame pointers, never held up as pending (its new
+	 * program's first stacks were cut at [no unwind rows]) */
+	if (t->sc_exec && !slot) {
 		code_mapped(ctx->ret, ctx->ret + len);
 		event(HT_EV_MAP, 0);
 	}
+	t->sc_exec = 0;
 	if (t->sc_skip)
 		return 0;
 	if (faults_mode) {

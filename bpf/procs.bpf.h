@@ -53,7 +53,7 @@ __u64 events_lost = 0;
 /* --follow-forks (and --cgroup) */
 const volatile __u32 follow_forks = 0;
 /* --cgroup: the cgroup v2 (its id and depth) whose processes are traced,
- * each from its first allocator call or syscall seen */
+ * each from its first allocator call or syscall seen (-a: the root) */
 const volatile __u64 cgroup_id = 0;
 const volatile __u32 cgroup_level = 0;
 /* heaptrail's own tgid (initial namespace): never a member */
@@ -187,7 +187,8 @@ static __always_inline int cgroup_join(void)
 	struct task_struct *t = bpf_get_current_task_btf();
 	__u32 tgid, *s, slot;
 
-	if (t->tgid == self_tgid ||
+	/* a kernel thread (kthreadd forking) has no allocations */
+	if (t->tgid == self_tgid || !t->mm ||
 	    bpf_get_current_ancestor_cgroup_id(cgroup_level) != cgroup_id)
 		return -1;
 	slot = proc_add(t->group_leader, 0, 1, BPF_NOEXIST);

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0
-/* --cgroup: which processes a cgroup v2 directory holds. */
+/* --cgroup and -a: which processes a cgroup v2 directory (or all) holds. */
 #include <dirent.h>
 #include <errno.h>
 #include <limits.h>
@@ -92,6 +92,30 @@ static int members(const char *path, pid_t **v, size_t *n, size_t *cap,
 	return err;
 }
 
+/* Every process /proc lists (-a). */
+static int all_processes(pid_t **v, size_t *n, size_t *cap)
+{
+	DIR *dir = opendir("/proc");
+	struct dirent *d;
+	char *end;
+	long pid;
+	int err = 0;
+
+	if (!dir)
+		return -errno;
+	while (!err && (d = readdir(dir))) {
+		pid = strtol(d->d_name, &end, 10);
+		if (*end || pid <= 0 || pid > INT_MAX)
+			continue;
+		if (grow(v, *n, cap, sizeof(**v)))
+			err = -ENOMEM;
+		else
+			(*v)[(*n)++] = pid;
+	}
+	closedir(dir);
+	return err;
+}
+
 int cgroup_members(const char *path, pid_t **v, size_t *n)
 {
 	size_t cap = 0;
@@ -99,7 +123,7 @@ int cgroup_members(const char *path, pid_t **v, size_t *n)
 
 	*v = NULL;
 	*n = 0;
-	err = members(path, v, n, &cap, 32);
+	err = path ? members(path, v, n, &cap, 32) : all_processes(v, n, &cap);
 	if (err) {
 		free(*v);
 		*v = NULL;

@@ -13,7 +13,8 @@
  * 0, -ENOTDIR, -EMEDIUMTYPE (not cgroup v2) or another negative errno.
  */
 int cgroup_resolve(const char *path, uint64_t *id, uint32_t *level);
-/* The processes in it and below it now, in *v (to free). */
+/* The processes in it and below it now, in *v (to free); path NULL:
+ * every process of the machine (the root's, -a). */
 int cgroup_members(const char *path, pid_t **v, size_t *n);
 
 #endif

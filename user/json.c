@@ -336,6 +336,8 @@ void report_json(FILE *out, const struct profile *p, struct symbolizer *s,
 		fputs(",\"cgroup\":", out);
 		jstr(out, o->cgroup);
 	}
+	if (o->all)
+		fputs(",\"all_processes\":true", out);
 	fputs(",\"suspected_leaks\":[", out);
 	for (i = 0; i < o->nsus; i++) {
 		const struct leak_suspect *l = &o->sus[i];

@@ -35,6 +35,7 @@ static void usage(FILE *f)
 	fprintf(f,
 "Usage: heaptrail -p PID [options]\n"
 "       heaptrail --cgroup PATH [options]\n"
+"       heaptrail -a [options]         (every process)\n"
 "       heaptrail [options] -- COMMAND [ARGS...]\n"
 "       heaptrail --kernel [options]   (the kernel's allocations)\n"
 "       heaptrail diff [-n N] [--grown-only] OLD NEW   (saved folded/pprof)\n"
@@ -93,6 +94,8 @@ static void usage(FILE *f)
 "      --cgroup PATH      trace every process of the cgroup v2 directory\n"
 "                         PATH (and those started in it later), each\n"
 "                         reported by PID\n"
+"  -a, --all              trace every process of the machine (and those\n"
+"                         started later), each reported by PID\n"
 "      --keep-running     leave COMMAND running when heaptrail stops\n"
 "                         (default: SIGTERM, SIGKILL 2 s later, reaped)\n"
 "      --faults           no allocator probes at all: charge each anonymous\n"
@@ -178,6 +181,7 @@ void parse_opts(int argc, char **argv, struct opts *o)
 		{ O_KEEP_RUNNING, "--keep-running" },
 		{ O_MAXM, "--max-mappings" }, { O_FOLLOW_FORKS, "--follow-forks" },
 		{ O_CGROUP, "--cgroup" }, { O_ALLOC_SYMS, "--alloc-syms" },
+		{ 'a', "-a" },
 	};
 	static const struct option lo[] = {
 		{ "kernel", no_argument, NULL, O_KERNEL },
@@ -200,6 +204,7 @@ void parse_opts(int argc, char **argv, struct opts *o)
 		{ "keep-running", no_argument, NULL, O_KEEP_RUNNING },
 		{ "follow-forks", no_argument, NULL, O_FOLLOW_FORKS },
 		{ "cgroup", required_argument, NULL, O_CGROUP },
+		{ "all", no_argument, NULL, 'a' },
 		{ "min-age", required_argument, NULL, O_MINAGE },
 		{ "unwind", required_argument, NULL, O_UNWIND },
 		{ "max-allocs", required_argument, NULL, O_MAXA },
@@ -228,7 +233,7 @@ void parse_opts(int argc, char **argv, struct opts *o)
 	o->max_size = ULONG_MAX;
 	o->max_stacks = 65536;
 	o->max_mappings = 65536;
-	while ((c = getopt_long(argc, argv, "+p:i:d:n:f:o:z:Z:vhV", lo, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+ap:i:d:n:f:o:z:Z:vhV", lo, NULL)) != -1) {
 		for (i = 0; i < ARRAY_SIZE(proc_only); i++)
 			if (proc_only[i].c == c)
 				proc_opt = proc_only[i].name;
@@ -275,6 +280,9 @@ void parse_opts(int argc, char **argv, struct opts *o)
 			break;
 		case O_CGROUP:
 			o->cgroup = optarg;
+			break;
+		case 'a':
+			o->all = true;
 			break;
 		case O_KEEP_RUNNING:
 			o->keep_running = true;
@@ -374,22 +382,26 @@ void parse_opts(int argc, char **argv, struct opts *o)
 	/* the kernel's live map is preallocated (bpf/kmem.bpf.c) */
 	if (o->kernel && !have_max_allocs)
 		o->max_allocs = 1 << 18;
-	if (o->cgroup && (o->pid || o->cmd))
-		die_usage("--cgroup traces the cgroup's processes: no -p PID or COMMAND with it");
-	if (o->cgroup && o->faults)
-		die_usage("--faults traces one process: --cgroup needs allocator probes");
+	if (o->all && o->cgroup)
+		die_usage("-a traces every process: no --cgroup with it");
+	if ((o->cgroup || o->all) && (o->pid || o->cmd))
+		die_usage("%s traces many processes: no -p PID or COMMAND with it",
+			  o->all ? "-a" : "--cgroup");
+	if ((o->cgroup || o->all) && o->faults)
+		die_usage("--faults traces one process: %s needs allocator probes",
+			  o->all ? "-a" : "--cgroup");
 	/* the same mechanism: each process a slot, new ones followed */
-	if (o->cgroup)
+	if (o->cgroup || o->all)
 		o->follow_forks = true;
 	else if (!o->kernel && !o->pid == !o->cmd)
 		die_usage(o->pid ? "give either -p PID or a COMMAND, not both"
-				 : "no target: give -p PID, -- COMMAND or --cgroup PATH");
+				 : "no target: give -p PID, -- COMMAND, --cgroup PATH or -a");
 	if (o->faults && o->follow_forks)
 		die_usage("--faults traces one process: --follow-forks needs allocator probes");
 	/* one mapping table per profile: others' stacks would be misnamed */
 	if (o->follow_forks && o->pprof)
 		die_usage("--pprof names stacks from one process's mappings: not with %s (use --folded or --json)",
-			  o->cgroup ? "--cgroup" : "--follow-forks");
+			  o->all ? "-a" : o->cgroup ? "--cgroup" : "--follow-forks");
 	if (o->faults && o->sample)
 		die_usage("--sample and --faults exclude each other");
 	if (o->faults && (o->min_size || o->max_size != ULONG_MAX))

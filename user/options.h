@@ -44,6 +44,8 @@ struct opts {
 	bool follow_forks;	/* trace the target's children too */
 	const char *cgroup;	/* --cgroup: its processes (implies
 				 * follow_forks; pid: the first member) */
+	bool all;		/* -a: every process, as --cgroup of the
+				 * root (cgroup NULL) */
 	bool kernel;		/* --kernel: the kernel's allocations */
 	struct alloc_syms alloc_syms;	/* --alloc-syms, and the executable's */
 };

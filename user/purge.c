@@ -44,8 +44,19 @@ static int collect(int fd, size_t ksz, void **keys, size_t *n)
 	return 0;
 }
 
-/* the live entries of slot made before ts_ns (all: UINT64_MAX) */
-static int purge_older(int fd, uint32_t slot, uint64_t ts_ns)
+/* Which slots a pass drops: one, or (processes that ended) a set. */
+struct slots {
+	uint32_t one;
+	const bool *set;	/* by slot, HT_MAX_PROCS; NULL: one */
+};
+
+static bool in_slots(const struct slots *w, uint64_t slot)
+{
+	return w->set ? slot < HT_MAX_PROCS && w->set[slot] : slot == w->one;
+}
+
+/* the live entries of the slots made before ts_ns (all: UINT64_MAX) */
+static int purge_older(int fd, const struct slots *w, uint64_t ts_ns)
 {
 	struct ht_alloc v;
 	uint64_t *keys;
@@ -56,15 +67,18 @@ static int purge_older(int fd, uint32_t slot, uint64_t ts_ns)
 	if (err)
 		return err;
 	for (i = 0; i < n; i++)
-		if (keys[i] >> HT_SLOT_SHIFT == slot &&
+		if (in_slots(w, keys[i] >> HT_SLOT_SHIFT) &&
 		    !bpf_map_lookup_elem(fd, &keys[i], &v) && v.ts < ts_ns)
 			bpf_map_delete_elem(fd, &keys[i]);
 	free(keys);
 	return 0;
 }
 
-/* The aggregates of slot that are not of image (-1: all of them). */
-static int purge_aggs(int aggs_fd, uint32_t slot, int64_t image,
+/*
+ * The aggregates of the slots that are not of image (-1: all of them);
+ * what they held is added to dropped[slot] (dropped[0] for one slot).
+ */
+static int purge_aggs(int aggs_fd, const struct slots *w, int64_t image,
 		      struct prof_totals *dropped)
 {
 	struct ht_agg_key *keys;
@@ -76,13 +90,15 @@ static int purge_aggs(int aggs_fd, uint32_t slot, int64_t image,
 	if (err)
 		return err;
 	for (i = 0; i < n; i++) {
-		if (keys[i].proc != slot || keys[i].image == image ||
+		struct prof_totals *d = &dropped[w->set ? keys[i].proc : 0];
+
+		if (!in_slots(w, keys[i].proc) || keys[i].image == image ||
 		    bpf_map_lookup_elem(aggs_fd, &keys[i], &a))
 			continue;
 		/* the allocator's reservations were never the program's */
 		if (keys[i].kind != HT_ARENA) {
-			dropped->live_bytes += a.live_bytes;
-			dropped->live_count += a.live_count;
+			d->live_bytes += a.live_bytes;
+			d->live_count += a.live_count;
 		}
 		bpf_map_delete_elem(aggs_fd, &keys[i]);
 	}
@@ -93,20 +109,23 @@ static int purge_aggs(int aggs_fd, uint32_t slot, int64_t image,
 int purge_image(int allocs_fd, int mappings_fd, int aggs_fd, uint32_t image,
 		uint64_t ts_ns, struct prof_totals *dropped)
 {
-	int err = purge_older(allocs_fd, 0, ts_ns);
+	struct slots target = { .one = 0 };
+	int err = purge_older(allocs_fd, &target, ts_ns);
 
 	if (!err)
-		err = purge_older(mappings_fd, 0, ts_ns);
+		err = purge_older(mappings_fd, &target, ts_ns);
 	/* the key holds the image's low bits */
-	return err ? err : purge_aggs(aggs_fd, 0, (uint16_t)image, dropped);
+	return err ? err : purge_aggs(aggs_fd, &target, (uint16_t)image,
+				      dropped);
 }
 
-int purge_slot(int allocs_fd, int mappings_fd, int aggs_fd, uint32_t slot,
-	       struct prof_totals *dropped)
+int purge_slots(int allocs_fd, int mappings_fd, int aggs_fd, const bool *set,
+		struct prof_totals *dropped)
 {
-	int err = purge_older(allocs_fd, slot, UINT64_MAX);
+	struct slots w = { .set = set };
+	int err = purge_older(allocs_fd, &w, UINT64_MAX);
 
 	if (!err)
-		err = purge_older(mappings_fd, slot, UINT64_MAX);
-	return err ? err : purge_aggs(aggs_fd, slot, -1, dropped);
+		err = purge_older(mappings_fd, &w, UINT64_MAX);
+	return err ? err : purge_aggs(aggs_fd, &w, -1, dropped);
 }

@@ -2,6 +2,7 @@
 #ifndef HT_PURGE_H
 #define HT_PURGE_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "profile.h"
@@ -16,10 +17,11 @@ int purge_image(int allocs_fd, int mappings_fd, int aggs_fd, uint32_t image,
 		uint64_t ts_ns, struct prof_totals *dropped);
 
 /*
- * --follow-forks: a child exited or ran exec; drop all its slot held,
- * adding to *dropped what its aggregates held.
+ * --follow-forks: processes exited or ran exec; drop all their slots
+ * held (set: by slot, HT_MAX_PROCS of them), adding to dropped[slot]
+ * what their aggregates held. One pass over each map for all of them.
  */
-int purge_slot(int allocs_fd, int mappings_fd, int aggs_fd, uint32_t slot,
-	       struct prof_totals *dropped);
+int purge_slots(int allocs_fd, int mappings_fd, int aggs_fd, const bool *set,
+		struct prof_totals *dropped);
 
 #endif

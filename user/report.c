@@ -187,20 +187,29 @@ static void print_lifecycle(FILE *out, const struct report_opts *o)
  * held when it ended (dropped then: its memory went with it).
  */
 static void print_procs(FILE *out, const struct proc_table *t,
-			const char *cgroup)
+			const char *cgroup, bool all)
 {
+	size_t i, quiet = 0;
 	char how[80];
-	size_t i;
 
 	if (cgroup)
 		fprintf(out, "cgroup: %s, its processes traced as they run\n",
 			cgroup);
+	if (all)
+		fprintf(out, "all processes: each traced as it runs\n");
 	fprintf(out, "processes: %zu traced, %" PRIu64
 		" not tracked (no slot left)\n", t->n, t->untracked);
 	for (i = 0; i < t->n; i++) {
 		const struct proc_info *p = &t->v[i];
 		const struct prof_totals *h = p->ended ? &p->held : &p->live;
 
+		/* -a: a machine's hundreds of processes; those that hold
+		 * nothing (the ended ones' memory went with them) are
+		 * counted, not listed */
+		if (all && i && (p->ended || (!h->live_bytes && !h->live_count))) {
+			quiet++;
+			continue;
+		}
 		fprintf(out, "  pid %d (%s)", p->pid, p->comm);
 		if (i && p->joined)
 			fprintf(out, " member from +%.1f s", p->begin_s);
@@ -210,7 +219,7 @@ static void print_procs(FILE *out, const struct proc_table *t,
 			fprintf(out, " child of %d from +%.1f s", t->v[p->parent].pid,
 				p->begin_s);
 		else
-			fprintf(out, cgroup ? " first member" : " target");
+			fprintf(out, cgroup || all ? " first member" : " target");
 		if (p->ended && p->execd)
 			fprintf(out, ", ran exec at +%.1f s, holding", p->end_s);
 		else if (p->ended)
@@ -222,6 +231,8 @@ static void print_procs(FILE *out, const struct proc_table *t,
 			h->live_count == 1 ? "" : "s",
 			p->ended ? " (dropped)" : " outstanding");
 	}
+	if (quiet)
+		fprintf(out, "  (%zu more: ended, or holding nothing)\n", quiet);
 }
 
 #define MAX_SUSPECTS 5	/* suspects a report lists */
@@ -440,7 +451,7 @@ void report_print(FILE *out, const struct profile *p, struct symbolizer *s,
 	print_memory(out, p, o);
 	print_lifecycle(out, o);
 	if (o->procs)
-		print_procs(out, o->procs, o->cgroup);
+		print_procs(out, o->procs, o->cgroup, o->all);
 	if (o->faults) {
 		fprintf(out,
 			"mode: page faults (first write to each anonymous page; no allocator probes)\n"

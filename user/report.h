@@ -45,6 +45,7 @@ struct report_opts {
 	 * tallied from this report's profile); NULL: the target alone */
 	const struct proc_table *procs;
 	const char *cgroup;	/* --cgroup PATH, else NULL */
+	bool all;		/* -a: every process */
 	const struct exec_note *exec;	/* NULL: none */
 	const struct map_fill *fill;	/* NULL: unknown */
 	/* the target's end, in a final report: */

@@ -128,8 +128,10 @@ void session_report(struct session *s, bool final)
 		ro.end = END_ENDING;
 	}
 	/* children that ended by now are dropped before the read */
-	if (s->o.follow_forks)
+	if (s->o.follow_forks) {
 		ring_buffer__consume(s->events);
+		session_end_procs(s);
+	}
 	err = read_profile(s, &p);
 	if (!err && s->reclaim.skel)
 		reclaim_read_fill(&s->reclaim);
@@ -146,6 +148,7 @@ void session_report(struct session *s, bool final)
 		ro.procs = &s->procs;
 		p.procs = &s->procs;
 		ro.cgroup = s->o.cgroup;
+		ro.all = s->o.all;
 	}
 	if (!trend_suspects(&s->trend, &p, &sus, &ro.nsus, &ro.scan))
 		ro.sus = sus;
@@ -222,6 +225,7 @@ void session_run(struct session *s)
 			session_exec_reset(s);
 			s->exec_ns = 0;
 		}
+		session_end_procs(s);
 		/* a dlopen: its rows within milliseconds, not at the next
 		 * refresh; stacks through it are cut until then */
 		if (s->code_mapped) {
@@ -242,9 +246,9 @@ void session_run(struct session *s)
 			target_gone(s);
 			s->gone = true;
 			s->gone_ms = monotonic_ms();
-			/* --cgroup: the first member is one of many (its
+			/* --cgroup, -a: the first member is one of many (its
 			 * exit, as any member's, comes through BPF) */
-			if (!s->o.cgroup)
+			if (!s->o.cgroup && !s->o.all)
 				return;
 			if (s->pidfd >= 0)
 				close(s->pidfd);
@@ -264,7 +268,7 @@ void session_run(struct session *s)
 					session_probe_extras(s);
 				}
 			}
-			if (s->o.cgroup)
+			if (s->o.cgroup || s->o.all)
 				session_probe_members(s);
 			if (s->o.follow_forks)
 				session_sync_procs(s);

@@ -273,39 +273,61 @@ void session_sync_procs(struct session *s)
 			if (!p->sym)
 				continue;
 			sym_init(s, p->sym, p->pid);
+			symbolizer_share_objs(p->sym, &s->sym);
 		}
 		symbolizer_refresh(p->sym);
 	}
 }
 
 /*
- * A followed child exited or ran exec (a new slot then): nothing of its
- * slot can be freed any more. Drop it from the maps and the copy, and
- * keep what it held for the reports.
+ * Followed processes exited or ran exec (a new slot then): nothing of
+ * their slots can be freed any more. Drop them from the maps and the
+ * copy, and keep what each held for the reports. All that ended since
+ * the last drain at once: one pass over each map (a machine's shell
+ * scripts end hundreds of processes a second under -a).
  */
-static void proc_end(struct session *s, const struct ht_event *e)
+void session_end_procs(struct session *s)
 {
-	struct prof_totals held = { 0 };
-	size_t from = s->agg.nchg;
-	int err;
+	struct prof_totals *held = NULL;
+	size_t from = s->agg.nchg, i;
+	bool *set = NULL;
+	int err = 0;
 
+	if (!s->nended)
+		return;
 	session_sync_procs(s);
-	err = purge_slot(bpf_map__fd(s->skel->maps.allocs),
-			 bpf_map__fd(s->skel->maps.mappings),
-			 bpf_map__fd(s->skel->maps.aggs), e->old, &held);
+	set = calloc(HT_MAX_PROCS, sizeof(*set));
+	held = calloc(HT_MAX_PROCS, sizeof(*held));
+	if (!set || !held)
+		err = -ENOMEM;
+	for (i = 0; !err && i < s->nended; i++)
+		set[s->ended[i].slot % HT_MAX_PROCS] = true;
 	if (!err)
-		err = aggsync_forget_proc(&s->agg, e->old);
+		err = purge_slots(bpf_map__fd(s->skel->maps.allocs),
+				  bpf_map__fd(s->skel->maps.mappings),
+				  bpf_map__fd(s->skel->maps.aggs), set, held);
+	for (i = 0; !err && i < s->nended; i++)
+		err = aggsync_forget_proc(&s->agg, s->ended[i].slot);
 	/* the zeroed stacks go into the history as any change does */
 	if (!err)
 		err = trend_feed_take(&s->feed, &s->agg, from);
 	if (err)
-		fprintf(stderr, "heaptrail: cannot drop what PID %u held: %s\n",
-			e->pid, strerror(-err));
-	procs_ended(&s->procs, e->old, &held);
-	if (s->o.verbose)
-		fprintf(stderr, "heaptrail: PID %u %s: %" PRId64 " bytes it held dropped\n",
-			e->pid, e->type == HT_EV_EXIT ? "exited" : "ran exec",
-			held.live_bytes);
+		fprintf(stderr, "heaptrail: cannot drop what %zu ended process%s held: %s\n",
+			s->nended, s->nended == 1 ? "" : "es", strerror(-err));
+	for (i = 0; i < s->nended; i++) {
+		const struct ended_proc *e = &s->ended[i];
+		struct prof_totals none = { 0 };
+		const struct prof_totals *h = held ? &held[e->slot % HT_MAX_PROCS] : &none;
+
+		procs_ended(&s->procs, e->slot, h);
+		if (s->o.verbose)
+			fprintf(stderr, "heaptrail: PID %u %s: %" PRId64 " bytes it held dropped\n",
+				e->pid, e->execd ? "ran exec" : "exited",
+				h->live_bytes);
+	}
+	s->nended = 0;
+	free(set);
+	free(held);
 }
 
 /*
@@ -382,7 +404,13 @@ int session_on_event(void *ctx, void *data, size_t len)
 			fprintf(stderr, "heaptrail: PID %u forked by a traced process: followed\n",
 				e->pid);
 	} else if (e->type == HT_EV_CHILD_EXEC || e->type == HT_EV_EXIT) {
-		proc_end(s, e);
+		/* dropped once the ring is drained (session_end_procs) */
+		if (grow(&s->ended, s->nended, &s->ecap, sizeof(*s->ended)))
+			fprintf(stderr, "heaptrail: out of memory: what PID %u held stays counted\n",
+				e->pid);
+		else
+			s->ended[s->nended++] = (struct ended_proc){
+				e->pid, e->old, e->type == HT_EV_CHILD_EXEC };
 	} else if (e->type == HT_EV_FORK) {
 		/* no slot left (--follow-forks) or not following */
 		n = unprobe_child(e->pid, s->links.sites, s->links.nsites);

@@ -34,6 +34,12 @@
 #define MEM_MS 100
 #define ROW_HEADROOM 262144	/* unwind rows for libraries loaded later */
 
+/* A followed process that ended: its slot is dropped after the drain. */
+struct ended_proc {
+	uint32_t pid, slot;
+	bool execd;		/* ran exec (a new slot), not exited */
+};
+
 struct session {
 	struct opts o;
 	struct heaptrail_bpf *skel;
@@ -71,6 +77,8 @@ struct session {
 	bool probe_pending;	/* -p ran exec: probe its new allocator */
 	struct exec_note execs;	/* the target's execs, for reports */
 	struct proc_table procs;	/* --follow-forks: by slot */
+	struct ended_proc *ended;	/* since the last drain */
+	size_t nended, ecap;
 	uint64_t cg_id;		/* --cgroup: its id and depth */
 	uint32_t cg_level;
 };
@@ -107,6 +115,9 @@ int session_on_event(void *ctx, void *data, size_t len);
 void session_probe_members(struct session *s);
 /* --follow-forks: the slots read afresh from BPF, for a report */
 void session_sync_procs(struct session *s);
+/* --follow-forks: drop what the processes that ended held (after a
+ * drain of the event ring, and before a report) */
+void session_end_procs(struct session *s);
 /* Act on an exec: drop the old program's state, start afresh. */
 void session_exec_reset(struct session *s);
 

@@ -51,6 +51,11 @@ void symbolizer_init(struct symbolizer *s, pid_t pid)
 	s->pid = pid;
 }
 
+void symbolizer_share_objs(struct symbolizer *s, struct symbolizer *owner)
+{
+	s->objs_from = owner;
+}
+
 void symbolizer_set_ksyms(struct symbolizer *s, const struct ksyms *k)
 {
 	s->ksyms = k;
@@ -177,7 +182,8 @@ static int open_module(struct symbolizer *s, const struct pmap *p,
 	}
 	if (fd < 0)
 		return fd;
-	m->obj = get_obj(s, p, fd, path, &err);
+	/* files are read once per run, whichever process maps them */
+	m->obj = get_obj(s->objs_from ? s->objs_from : s, p, fd, path, &err);
 	close(fd);
 	if (m->obj)
 		m->img = m->obj->img;
@@ -416,7 +422,7 @@ void symbolizer_free(struct symbolizer *s)
 		free(s->mods[i].name);
 		free(s->mods[i].path);
 	}
-	for (i = 0; i < s->nobjs; i++)
+	for (i = 0; i < s->nobjs; i++)	/* none when shared */
 		obj_free(s->objs[i]);
 	free(s->objs);
 	free(s->mods);

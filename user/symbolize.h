@@ -41,6 +41,7 @@ struct symbolizer {
 	size_t nmods, cap;
 	struct sym_obj **objs;
 	size_t nobjs;
+	struct symbolizer *objs_from;	/* the files are its (it outlives s) */
 	struct demangler dm;
 	struct perfmap perf;
 	struct sym_stats st;
@@ -65,6 +66,11 @@ struct frame {
 #define SYM_MAX_INLINE 16
 
 void symbolizer_init(struct symbolizer *s, pid_t pid);
+/*
+ * Read files through owner's cache: another process's symbolizer, which
+ * outlives s (a library many processes map is read once).
+ */
+void symbolizer_share_objs(struct symbolizer *s, struct symbolizer *owner);
 /* Settings from the command line: C++ demangling, extra debug dirs. */
 void symbolizer_set_demangle(struct symbolizer *s, bool on);
 int symbolizer_add_debug_dir(struct symbolizer *s, const char *dir);

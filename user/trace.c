@@ -130,7 +130,7 @@ static int refuse_kind(const struct session *s)
 }
 
 /*
- * --cgroup: the first member that maps an allocator stands for the
+ * --cgroup, -a: the first member that maps an allocator stands for the
  * target (slot 0: libc, unwind rows, the default names); the others
  * join as the BPF side first sees them.
  */
@@ -141,13 +141,23 @@ static int cgroup_anchor(struct session *s)
 	pid_t *v;
 	int err;
 
-	err = cgroup_resolve(s->o.cgroup, &s->cg_id, &s->cg_level);
-	if (err == -EMEDIUMTYPE)
-		return fail("%s is not a cgroup v2 directory", s->o.cgroup);
-	if (err)
-		return fail("cannot use cgroup %s: %s", s->o.cgroup,
-			    strerror(-err));
+	/* -a: the root of the cgroup v2 hierarchy holds every process,
+	 * mounted or not (its id is 1, its level 0) */
+	if (s->o.all) {
+		s->cg_id = 1;
+		s->cg_level = 0;
+	} else {
+		err = cgroup_resolve(s->o.cgroup, &s->cg_id, &s->cg_level);
+		if (err == -EMEDIUMTYPE)
+			return fail("%s is not a cgroup v2 directory",
+				    s->o.cgroup);
+		if (err)
+			return fail("cannot use cgroup %s: %s", s->o.cgroup,
+				    strerror(-err));
+	}
 	err = cgroup_members(s->o.cgroup, &v, &n);
+	if (err && s->o.all)
+		return fail("cannot list /proc: %s", strerror(-err));
 	if (err)
 		return fail("cannot read %s/cgroup.procs: %s", s->o.cgroup,
 			    strerror(-err));
@@ -159,6 +169,8 @@ static int cgroup_anchor(struct session *s)
 		pmaps_free(&maps);
 	}
 	free(v);
+	if (!s->o.pid && s->o.all)
+		return fail("no process maps a libc to trace");
 	if (!s->o.pid)
 		return fail("cgroup %s has no process that maps a libc to trace",
 			    s->o.cgroup);
@@ -219,7 +231,7 @@ static int trace(struct session *s, int argc, char **argv)
 	if (s->o.kernel)
 		return kmode_main(&s->o, s->out);
 
-	if (s->o.cgroup) {
+	if (s->o.cgroup || s->o.all) {
 		err = cgroup_anchor(s);
 		if (err)
 			return err;
@@ -448,13 +460,13 @@ out:
 	}
 	ring_buffer__free(s->events);
 	heaptrail_bpf__destroy(s->skel);
+	procs_free(&s->procs);	/* their symbolizers read through s->sym's */
 	symbolizer_free(&s->sym);
 	unwind_free(&s->unw);
 	trend_free(&s->trend);
 	aggsync_free(&s->agg);
 	if (s->reclaim.skel)
 		reclaim_free(&s->reclaim);
-	procs_free(&s->procs);
 	outputs_free(&s->files);
 	if (s->out && s->out != stdout && fclose(s->out) && !rc) {
 		fprintf(stderr, "heaptrail: cannot write %s: %s\n", s->o.output,
@@ -463,6 +475,7 @@ out:
 	}
 	stackcache_free(&s->frames);
 	trend_feed_free(&s->feed);
+	free(s->ended);
 	elf_img_free(libc);
 	if (s->pidfd >= 0)
 		close(s->pidfd);

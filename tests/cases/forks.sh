@@ -136,6 +136,16 @@ test_follow_forks_exec() {
 		fail "child after exec: $(proc_line "$c")"
 }
 
+# The target's encode leak and process $1's leak_big, each exactly, each
+# under its own PID, in heaptrail's (successful) final report
+expect_two_leaks() {
+	[ "$HRC" = 0 ] || fail "heaptrail exited $HRC"
+	expect_entry encode 50000 50 malloc
+	expect_entry leak_big 3145728 3 malloc
+	[ "$(entry_pid encode)" = "$TPID" ] || fail "encode's pid: $(entry_pid encode)"
+	[ "$(entry_pid leak_big)" = "$1" ] || fail "leak_big's pid: $(entry_pid leak_big)"
+}
+
 # --cgroup: every process of a cgroup v2 directory, each reported by PID
 # with exactly its leak; a process outside it is not traced
 test_cgroup() {
@@ -160,11 +170,7 @@ test_cgroup() {
 	wait_for "$TOUT" "^done" && wait_for "$TMPD/big.out" "^done" &&
 		wait_for "$TMPD/outside.out" "^done" || fail "targets did not finish"
 	stop_ht
-	[ "$HRC" = 0 ] || fail "heaptrail exited $HRC"
-	expect_entry encode 50000 50 malloc
-	expect_entry leak_big 3145728 3 malloc
-	[ "$(entry_pid encode)" = "$TPID" ] || fail "encode's pid: $(entry_pid encode)"
-	[ "$(entry_pid leak_big)" = "$b" ] || fail "leak_big's pid: $(entry_pid leak_big)"
+	expect_two_leaks "$b"
 	[ -z "$(entry leak_strdup)" ] || fail "the process outside counted: $(entry leak_strdup)"
 	last_report | grep -qx "cgroup: $CGROUP_DIR, its processes traced as they run" ||
 		fail "cgroup line: $(last_report | grep '^cgroup')"
@@ -174,6 +180,32 @@ test_cgroup() {
 		fail "member: $(proc_line "$b")"
 	proc_line "$c" && fail "the process outside is listed"
 	total_line | grep -q '^outstanding: 3195728 bytes' || fail "$(total_line)"
+}
+
+# -a: every process of the machine, each reported by PID with exactly its
+# leak: one running at attach, one started after (picked up at its fork
+# from the test's shell); heaptrail itself is not traced, and the list
+# names only processes that hold something
+test_all_processes() {
+	local b
+	start_target encode
+	run_ht -a
+	"$TARGET" big >"$TMPD/big.out" 2>&1 &
+	b=$!
+	EXTRA_PIDS+=("$b")
+	wait_for "$TMPD/big.out" "^ready" || fail "big did not start"
+	kill -USR1 "$TPID" "$b"
+	wait_for "$TOUT" "^done" && wait_for "$TMPD/big.out" "^done" ||
+		fail "targets did not finish"
+	stop_ht
+	expect_two_leaks "$b"
+	last_report | grep -qx 'all processes: each traced as it runs' ||
+		fail "no all-processes line: $(last_report | grep -A2 '^processes')"
+	proc_line "$HPID" && fail "heaptrail traced itself: $(proc_line "$HPID")"
+	proc_line "$b" | grep -qE "^  pid $b \(target\) new program from \+[0-9.]+ s: [0-9]+ bytes in [0-9]+ allocations outstanding$" ||
+		fail "the process started later: $(proc_line "$b")"
+	last_report | grep -qE '^  \([0-9]+ more: ended, or holding nothing\)$' ||
+		fail "no count of the quiet ones: $(last_report | sed -n '/^processes/,/^$/p' | tail -3)"
 }
 
 # Bad input: one line, the usual exit codes, nothing traced
@@ -187,6 +219,9 @@ test_multiproc_errors() {
 		fail "--cgroup /nonexistent-cgroup: exit $rc: $out"
 	out=$("$HT" --cgroup /tmp -p 1 2>&1 >/dev/null); rc=$?
 	[ "$rc" = 2 ] && [[ $out == *"no -p PID or COMMAND with it"* ]] || fail "--cgroup -p: exit $rc: $out"
+	out=$("$HT" -a -p 1 2>&1 >/dev/null); rc=$?
+	[ "$rc" = 2 ] && [ "$out" = "heaptrail: -a traces many processes: no -p PID or COMMAND with it (see heaptrail --help)" ] ||
+		fail "-a -p: exit $rc: $out"
 	out=$("$HT" --follow-forks --pprof "$TMPD/x.pb.gz" -p 1 2>&1 >/dev/null); rc=$?
 	[ "$rc" = 2 ] && [[ $out == *"--pprof names stacks from one process's mappings"* ]] ||
 		fail "--follow-forks --pprof: exit $rc: $out"
