@@ -178,12 +178,45 @@ int BPF_PROG(kmem_cache_free_ev, unsigned long call_site, const void *ptr,
 	return 0;
 }
 
+/*
+ * The slab allocator's allocate_slab() (its address range, from
+ * kallsyms; 0: unknown): the pages it takes hold the kmalloc and
+ * kmem_cache objects counted above, so they are the allocator's own
+ * (HT_ARENA, apart from the stacks), not counted twice. Found among the
+ * first frames of the page allocation's stack (fentry on it is refused).
+ */
+const volatile __u64 slab_lo = 0, slab_hi = 0;
+#define SLAB_DEPTH 16
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u64[SLAB_DEPTH]);
+} slab_frames SEC(".maps");
+
+static __always_inline int in_slab(void *ctx)
+{
+	__u32 zero = 0, i;
+	__u64 *f = bpf_map_lookup_elem(&slab_frames, &zero);
+	long n;
+
+	if (!slab_lo || !f)
+		return 0;
+	n = bpf_get_stack(ctx, f, SLAB_DEPTH * sizeof(__u64), 0);
+	for (i = 0; i < SLAB_DEPTH && (long)(i * sizeof(__u64)) < n; i++)
+		if (f[i] > slab_lo && f[i] <= slab_hi)	/* return addresses */
+			return 1;
+	return 0;
+}
+
 /* Pages by their struct page: its address is one per page frame. */
 SEC("tp_btf/mm_page_alloc")
 int BPF_PROG(page_alloc_ev, struct page *page, unsigned int order, gfp_t gfp,
 	     int migratetype)
 {
-	kalloc(ctx, (__u64)page, PAGE_SIZE << (order & 31), HT_PAGES);
+	kalloc(ctx, (__u64)page, PAGE_SIZE << (order & 31),
+	       in_slab(ctx) ? HT_ARENA : HT_PAGES);
 	return 0;
 }
 

@@ -49,6 +49,7 @@ struct kmode {
 	FILE *out;
 	struct trend_feed feed;	/* changed since the last trend point */
 	uint64_t start_ms;
+	bool slab_apart;	/* the slab's own pages kept apart */
 };
 
 static int load(struct kmode *k)
@@ -60,6 +61,11 @@ static int load(struct kmode *k)
 	if (!skel)
 		return -errno;
 	k->skel = skel;
+	/* without it (inlined) the slab's pages are counted with the
+	 * objects in them */
+	k->slab_apart = !ksyms_range(&k->ks, "allocate_slab",
+				     (uint64_t *)&skel->rodata->slab_lo,
+				     (uint64_t *)&skel->rodata->slab_hi);
 	skel->rodata->min_size = k->o->min_size;
 	skel->rodata->max_size = k->o->max_size;
 	bpf_map__set_max_entries(skel->maps.allocs, k->o->max_allocs);
@@ -174,6 +180,7 @@ static void report(struct kmode *k, bool final)
 		.elapsed = (monotonic_ms() - k->start_ms) / 1000.0,
 		.final = final,
 		.kernel = true,
+		.slab_apart = k->slab_apart,
 		.min_size = k->o->min_size,
 		.max_size = k->o->max_size,
 	};

@@ -135,6 +135,21 @@ const struct ksym *ksyms_find(const struct ksyms *k, uint64_t pc)
 	return &k->v[lo - 1];
 }
 
+int ksyms_range(const struct ksyms *k, const char *name, uint64_t *lo,
+		uint64_t *hi)
+{
+	size_t i;
+
+	for (i = 0; i + 1 < k->n; i++)
+		if (k->v[i].addr && !strcmp(ksym_name(k, &k->v[i]), name) &&
+		    !strcmp(ksym_module(k, &k->v[i]), "kernel")) {
+			*lo = k->v[i].addr;
+			*hi = k->v[i + 1].addr;
+			return 0;
+		}
+	return -ENOENT;
+}
+
 void ksyms_free(struct ksyms *k)
 {
 	free(k->v);

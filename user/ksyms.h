@@ -33,6 +33,9 @@ struct ksyms {
 int ksyms_load(struct ksyms *k, const char *path);
 /* The symbol that holds pc, or NULL below the first one. */
 const struct ksym *ksyms_find(const struct ksyms *k, uint64_t pc);
+/* vmlinux's function name: [*lo, *hi), to the next symbol. -ENOENT. */
+int ksyms_range(const struct ksyms *k, const char *name, uint64_t *lo,
+		uint64_t *hi);
 static inline const char *ksym_name(const struct ksyms *k,
 				    const struct ksym *s)
 {

@@ -374,7 +374,8 @@ static void print_fill(FILE *out, const struct map_fill *f)
  * --kernel: every kind is counted in p->heap; the report splits them
  * from the stacks (p->v lists each stack with activity since attach).
  */
-static void print_kernel_totals(FILE *out, const struct profile *p)
+static void print_kernel_totals(FILE *out, const struct profile *p,
+				bool slab_apart)
 {
 	static const uint32_t kinds[] = { HT_KMALLOC, HT_KMEM_CACHE, HT_PAGES };
 	struct prof_totals t[ARRAY_SIZE(kinds)] = {};
@@ -396,14 +397,23 @@ static void print_kernel_totals(FILE *out, const struct profile *p)
 			t[j].free_count += a->free_count;
 		}
 	fprintf(out,
-		"mode: kernel (kmem tracepoints, every task; bytes as allocated; pages include the slab's own)\n"
+		"mode: kernel (kmem tracepoints, every task; bytes as allocated; %s)\n"
 		"outstanding: %" PRId64 " bytes (%s) = kmalloc %" PRId64
 		" in %" PRId64 " object%s + kmem_cache %" PRId64 " in %" PRId64
 		" object%s + pages %" PRId64 " in %" PRId64 " allocation%s\n",
+		slab_apart ? "the slab's own pages apart" :
+			     "pages include the slab's own",
 		total, fmt_bytes(total, b1, sizeof(b1)), t[0].live_bytes,
 		t[0].live_count, plural(t[0].live_count), t[1].live_bytes,
 		t[1].live_count, plural(t[1].live_count), t[2].live_bytes,
 		t[2].live_count, plural(t[2].live_count));
+	if (slab_apart)
+		fprintf(out,
+			"slab pages: %" PRId64 " bytes (%s) in %" PRId64
+			" allocation%s (the slab's own, holding objects: not in outstanding)\n",
+			p->arena.live_bytes,
+			fmt_bytes(p->arena.live_bytes, b1, sizeof(b1)),
+			p->arena.live_count, plural(p->arena.live_count));
 	fprintf(out,
 		"since attach: allocated %" PRIu64 " bytes in %" PRIu64
 		" call%s, freed %" PRIu64 " bytes in %" PRIu64 " call%s\n",
@@ -460,7 +470,7 @@ void report_print(FILE *out, const struct profile *p, struct symbolizer *s,
 			total, fmt_bytes(total, b1, sizeof(b1)),
 			p->faults.live_count, plural(p->faults.live_count));
 	} else if (o->kernel) {
-		print_kernel_totals(out, p);
+		print_kernel_totals(out, p, o->slab_apart);
 	} else {
 		fprintf(out,
 			"outstanding: %" PRId64 " bytes (%s) = heap %" PRId64

@@ -38,6 +38,7 @@ struct report_opts {
 	double min_age;			/* seconds; 0: all allocations */
 	bool faults;			/* --faults: pages, not allocations */
 	bool kernel;			/* --kernel: the kernel's allocations */
+	bool slab_apart;	/* --kernel: the slab's own pages in p->arena */
 	uint64_t sample_bytes;		/* --sample: figures are estimates */
 	uint64_t min_size, max_size;	/* sizes traced; 0, ~0: all */
 	uint64_t forks;		/* children the target forked: not traced */

@@ -45,6 +45,12 @@ static uint64_t now_ns(void)
 	return ts.tv_sec * 1000000000ULL + ts.tv_nsec;
 }
 
+/* Where s's costs are counted: the owner's, for files it shares. */
+static struct sym_stats *stats(struct symbolizer *s)
+{
+	return s->objs_from ? &s->objs_from->st : &s->st;
+}
+
 void symbolizer_init(struct symbolizer *s, pid_t pid)
 {
 	memset(s, 0, sizeof(*s));
@@ -160,7 +166,7 @@ static struct sym_obj *get_obj(struct symbolizer *s, const struct pmap *p,
 	}
 	o->fd = dup(fd);
 	s->objs[s->nobjs++] = o;
-	s->st.objs++;
+	stats(s)->objs++;
 	return o;
 }
 
@@ -221,7 +227,7 @@ const struct sym_mod *symbolizer_module(struct symbolizer *s,
 	m->path = strdup(p->path);
 	t0 = now_ns();
 	m->err = open_module(s, p, m);
-	s->st.load_ns += now_ns() - t0;
+	stats(s)->load_ns += now_ns() - t0;
 	return m;
 }
 
@@ -261,12 +267,12 @@ static void load_debug(struct symbolizer *s, struct sym_obj *o)
 		goto out;
 	if (dbg_open(fd, &o->dbg))
 		goto out;
-	s->st.dwarf++;
+	stats(s)->dwarf++;
 	/* a stripped module keeps only .dynsym; its debug file has .symtab */
 	if (!o->img->has_symtab && strcmp(path, o->path))
 		elf_img_open(path, &o->dbg_img);
 out:
-	s->st.load_ns += now_ns() - t0;
+	stats(s)->load_ns += now_ns() - t0;
 }
 
 /* JIT code: an anonymous executable mapping named by /tmp/perf-PID.map. */
@@ -385,8 +391,8 @@ int symbolizer_frames(struct symbolizer *s, uint64_t pc, bool ret,
 		return 1;
 	}
 	n = frames(s, pc, ret, out, max);
-	s->st.frames += n;
-	s->st.lookup_ns += now_ns() - t0;
+	stats(s)->frames += n;
+	stats(s)->lookup_ns += now_ns() - t0;
 	return n;
 }
 

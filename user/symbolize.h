@@ -44,7 +44,7 @@ struct symbolizer {
 	struct symbolizer *objs_from;	/* the files are its (it outlives s) */
 	struct demangler dm;
 	struct perfmap perf;
-	struct sym_stats st;
+	struct sym_stats st;	/* sharers' costs too (objs_from) */
 	char **debug_dirs;	/* --debug-dir, searched first */
 	size_t ndebug_dirs;
 	const struct ksyms *ksyms;	/* --kernel: names kernel pcs */

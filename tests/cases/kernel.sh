@@ -45,6 +45,11 @@ for name, (kind, fn, below) in want.items():
         n += st["live_count"]
         b += st["live_bytes"]
     print(name, n, b)
+# the slab's own pages: apart, never a pages stack through allocate_slab
+ar = r["allocator_reserved"]
+print("slab", ar["live_count"], ar["live_bytes"])
+print("slab-in-pages", sum(1 for st in r["stacks"] if st["kind"] == "pages" and
+      "allocate_slab" in [f["function"] for f in st["frames"]]))
 PY
 }
 
@@ -108,6 +113,13 @@ PY
 	[ "$in" -ge "$NPIPES" ] || fail "alloc_inode: $in objects, expected >= $NPIPES"
 	[ "$fn" -ge $((2 * NPIPES)) ] ||
 		fail "alloc_empty_file: $fn objects, expected >= $((2 * NPIPES))"
+	# new slabs for 2000 inodes and 4000 files at least: their pages
+	# kept apart (they were counted twice, as pages and as objects)
+	read -r _ sn sb <<<"$(grep '^slab ' "$TMPD/held")"
+	[ "$sb" -ge $((NPIPES * 3 * 256)) ] ||
+		fail "slab pages while held: $sb bytes in $sn allocations"
+	grep -q '^slab-in-pages 0$' "$TMPD/held" && grep -q '^slab-in-pages 0$' "$TMPD/final" ||
+		fail "pages stacks through allocate_slab: $(grep -h '^slab-in-pages' "$TMPD"/held "$TMPD"/final)"
 	# after release: each drops by what the pipes held (other
 	# processes' pipes come and go meanwhile: 5% slack)
 	read -r _ qn qb <<<"$(grep '^pipe_info ' "$TMPD/final")"
@@ -152,7 +164,15 @@ test_kernel_outputs() {
 	done
 	[ "$HRC" = 0 ] || fail "heaptrail exited $HRC"
 	grep -q '^heaptrail: kernel, ' "$HOUT" || fail "no kernel header"
-	grep -q '^mode: kernel ' "$HOUT" || fail "no mode line"
+	grep -q "^mode: kernel (.*; the slab's own pages apart)$" "$HOUT" ||
+		fail "mode line: $(grep '^mode' "$HOUT")"
+	# the pages the slab allocator takes hold the objects above: apart,
+	# never a pages stack through allocate_slab (slab memory counted
+	# twice before)
+	grep -qE "^slab pages: [0-9]+ bytes \(.*\) in [0-9]+ allocations? \(the slab's own, holding objects: not in outstanding\)$" "$HOUT" ||
+		fail "slab pages line: $(grep '^slab pages' "$HOUT")"
+	grep -qE 'allocate_slab.*\[pages\] [0-9]+$' "$TMPD/k.folded" &&
+		fail "a pages stack through allocate_slab: $(grep -E 'allocate_slab.*\[pages\] [0-9]+$' "$TMPD/k.folded" | head -1 | cut -c1-200)"
 	grep -qE '^outstanding: [0-9]+ bytes .* = kmalloc [0-9]+ in [0-9]+ objects? \+ kmem_cache [0-9]+ in [0-9]+ objects? \+ pages [0-9]+ in [0-9]+ allocations?$' "$HOUT" ||
 		fail "no outstanding line: $(grep '^outstanding' "$HOUT")"
 	# the pipes were opened before attach and freed while traced:
