@@ -117,7 +117,7 @@ bool command_changed(struct session *s)
 		if (WSTOPSIG(st) == SIGSTOP && s->gate_waiting) {
 			s->gate_waiting = false;
 			/* a new program without the --alloc-syms functions
-			 * runs on untraced there (told) */
+			 * runs on, those functions untraced (told) */
 			if (command_release(s))
 				kill(s->child, SIGCONT);
 		}
