@@ -50,6 +50,17 @@ int cgroup_resolve(const char *path, uint64_t *id, uint32_t *level)
 	return 0;
 }
 
+/* pid appended to *v (one that is no PID is skipped): 0 or -ENOMEM. */
+static int add_pid(pid_t **v, size_t *n, size_t *cap, long pid)
+{
+	if (pid <= 0 || pid > INT_MAX)
+		return 0;
+	if (grow(v, *n, cap, sizeof(**v)))
+		return -ENOMEM;
+	(*v)[(*n)++] = pid;
+	return 0;
+}
+
 /* The processes of path and of the cgroups below it, depth levels down. */
 static int members(const char *path, pid_t **v, size_t *n, size_t *cap,
 		   int depth)
@@ -67,14 +78,8 @@ static int members(const char *path, pid_t **v, size_t *n, size_t *cap,
 	f = fopen(file, "re");
 	if (!f)
 		return -errno;
-	while (!err && fscanf(f, "%ld", &pid) == 1) {
-		if (pid <= 0 || pid > INT_MAX)
-			continue;
-		if (grow(v, *n, cap, sizeof(**v)))
-			err = -ENOMEM;
-		else
-			(*v)[(*n)++] = pid;
-	}
+	while (!err && fscanf(f, "%ld", &pid) == 1)
+		err = add_pid(v, n, cap, pid);
 	fclose(f);
 	dir = depth > 0 ? opendir(path) : NULL;
 	while (!err && dir && (d = readdir(dir))) {
@@ -105,12 +110,8 @@ static int all_processes(pid_t **v, size_t *n, size_t *cap)
 		return -errno;
 	while (!err && (d = readdir(dir))) {
 		pid = strtol(d->d_name, &end, 10);
-		if (*end || pid <= 0 || pid > INT_MAX)
-			continue;
-		if (grow(v, *n, cap, sizeof(**v)))
-			err = -ENOMEM;
-		else
-			(*v)[(*n)++] = pid;
+		if (!*end)	/* "self", "sys", ... are no processes */
+			err = add_pid(v, n, cap, pid);
 	}
 	closedir(dir);
 	return err;

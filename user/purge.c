@@ -44,19 +44,17 @@ static int collect(int fd, size_t ksz, void **keys, size_t *n)
 	return 0;
 }
 
-/* Which slots a pass drops: one, or (processes that ended) a set. */
-struct slots {
-	uint32_t one;
-	const bool *set;	/* by slot, HT_MAX_PROCS; NULL: one */
-};
-
-static bool in_slots(const struct slots *w, uint64_t slot)
+/* The slots a pass drops: set[slot], HT_MAX_PROCS of them. */
+static bool in_set(const bool *set, uint64_t slot)
 {
-	return w->set ? slot < HT_MAX_PROCS && w->set[slot] : slot == w->one;
+	return slot < HT_MAX_PROCS && set[slot];
 }
 
+/* the target's slot alone: an exec of its own */
+static const bool target_slot[HT_MAX_PROCS] = { [0] = true };
+
 /* the live entries of the slots made before ts_ns (all: UINT64_MAX) */
-static int purge_older(int fd, const struct slots *w, uint64_t ts_ns)
+static int purge_older(int fd, const bool *set, uint64_t ts_ns)
 {
 	struct ht_alloc v;
 	uint64_t *keys;
@@ -67,7 +65,7 @@ static int purge_older(int fd, const struct slots *w, uint64_t ts_ns)
 	if (err)
 		return err;
 	for (i = 0; i < n; i++)
-		if (in_slots(w, keys[i] >> HT_SLOT_SHIFT) &&
+		if (in_set(set, keys[i] >> HT_SLOT_SHIFT) &&
 		    !bpf_map_lookup_elem(fd, &keys[i], &v) && v.ts < ts_ns)
 			bpf_map_delete_elem(fd, &keys[i]);
 	free(keys);
@@ -76,9 +74,9 @@ static int purge_older(int fd, const struct slots *w, uint64_t ts_ns)
 
 /*
  * The aggregates of the slots that are not of image (-1: all of them);
- * what they held is added to dropped[slot] (dropped[0] for one slot).
+ * what they held is added to dropped[slot] (the target's alone: one).
  */
-static int purge_aggs(int aggs_fd, const struct slots *w, int64_t image,
+static int purge_aggs(int aggs_fd, const bool *set, int64_t image,
 		      struct prof_totals *dropped)
 {
 	struct ht_agg_key *keys;
@@ -90,15 +88,13 @@ static int purge_aggs(int aggs_fd, const struct slots *w, int64_t image,
 	if (err)
 		return err;
 	for (i = 0; i < n; i++) {
-		struct prof_totals *d = &dropped[w->set ? keys[i].proc : 0];
-
-		if (!in_slots(w, keys[i].proc) || keys[i].image == image ||
+		if (!in_set(set, keys[i].proc) || keys[i].image == image ||
 		    bpf_map_lookup_elem(aggs_fd, &keys[i], &a))
 			continue;
 		/* the allocator's reservations were never the program's */
 		if (keys[i].kind != HT_ARENA) {
-			d->live_bytes += a.live_bytes;
-			d->live_count += a.live_count;
+			dropped[keys[i].proc].live_bytes += a.live_bytes;
+			dropped[keys[i].proc].live_count += a.live_count;
 		}
 		bpf_map_delete_elem(aggs_fd, &keys[i]);
 	}
@@ -109,23 +105,21 @@ static int purge_aggs(int aggs_fd, const struct slots *w, int64_t image,
 int purge_image(int allocs_fd, int mappings_fd, int aggs_fd, uint32_t image,
 		uint64_t ts_ns, struct prof_totals *dropped)
 {
-	struct slots target = { .one = 0 };
-	int err = purge_older(allocs_fd, &target, ts_ns);
+	int err = purge_older(allocs_fd, target_slot, ts_ns);
 
 	if (!err)
-		err = purge_older(mappings_fd, &target, ts_ns);
+		err = purge_older(mappings_fd, target_slot, ts_ns);
 	/* the key holds the image's low bits */
-	return err ? err : purge_aggs(aggs_fd, &target, (uint16_t)image,
+	return err ? err : purge_aggs(aggs_fd, target_slot, (uint16_t)image,
 				      dropped);
 }
 
 int purge_slots(int allocs_fd, int mappings_fd, int aggs_fd, const bool *set,
 		struct prof_totals *dropped)
 {
-	struct slots w = { .set = set };
-	int err = purge_older(allocs_fd, &w, UINT64_MAX);
+	int err = purge_older(allocs_fd, set, UINT64_MAX);
 
 	if (!err)
-		err = purge_older(mappings_fd, &w, UINT64_MAX);
-	return err ? err : purge_aggs(aggs_fd, &w, -1, dropped);
+		err = purge_older(mappings_fd, set, UINT64_MAX);
+	return err ? err : purge_aggs(aggs_fd, set, -1, dropped);
 }

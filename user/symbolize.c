@@ -45,10 +45,15 @@ static uint64_t now_ns(void)
 	return ts.tv_sec * 1000000000ULL + ts.tv_nsec;
 }
 
-/* Where s's costs are counted: the owner's, for files it shares. */
+/* Whose files s reads, and where its costs are counted. */
+static struct symbolizer *owner(struct symbolizer *s)
+{
+	return s->objs_from ? s->objs_from : s;
+}
+
 static struct sym_stats *stats(struct symbolizer *s)
 {
-	return s->objs_from ? &s->objs_from->st : &s->st;
+	return &owner(s)->st;
 }
 
 void symbolizer_init(struct symbolizer *s, pid_t pid)
@@ -189,7 +194,7 @@ static int open_module(struct symbolizer *s, const struct pmap *p,
 	if (fd < 0)
 		return fd;
 	/* files are read once per run, whichever process maps them */
-	m->obj = get_obj(s->objs_from ? s->objs_from : s, p, fd, path, &err);
+	m->obj = get_obj(owner(s), p, fd, path, &err);
 	close(fd);
 	if (m->obj)
 		m->img = m->obj->img;
